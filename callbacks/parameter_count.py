@@ -1,0 +1,21 @@
+"""Record the model's parameter counts with the run (hyperparameters and W&B summary)."""
+
+import pytorch_lightning as pl
+from pytorch_lightning.utilities import rank_zero_only
+
+from callbacks.wandb_media import set_summary
+
+
+class ParameterCount(pl.Callback):
+    """Logs ``model/params_total`` and ``model/params_trainable`` once, at fit start."""
+
+    @rank_zero_only
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        params = list(pl_module.parameters())
+        counts = {
+            "model/params_total": sum(p.numel() for p in params),
+            "model/params_trainable": sum(p.numel() for p in params if p.requires_grad),
+        }
+        for logger in trainer.loggers:
+            logger.log_hyperparams(counts)
+        set_summary(trainer, counts)

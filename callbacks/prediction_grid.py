@@ -1,0 +1,54 @@
+"""A grid of test images captioned with predicted vs true labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import rank_zero_only
+
+from callbacks.wandb_media import log_image_files
+from labkit.plots import save_image_grid
+
+
+class PredictionGrid(pl.Callback):
+    """Captions the first ``num_images`` images of the first test batch ``pred / true``.
+
+    Wrong predictions are captioned in red. Class names come from the datamodule's
+    ``class_names`` when it has them. Writes ``<out_dir>/test_predictions.png``.
+    """
+
+    def __init__(self, out_dir: str, num_images: int = 25) -> None:
+        self.out_dir = Path(out_dir)
+        self.num_images = num_images
+
+    @rank_zero_only
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs,
+        batch,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if batch_idx != 0 or dataloader_idx != 0:
+            return
+        x, y = batch[0][: self.num_images], batch[1][: self.num_images]
+        with torch.no_grad():
+            preds = pl_module(x).argmax(dim=1)
+        names = getattr(trainer.datamodule, "class_names", None)
+        label = (lambda i: names[i]) if names else str
+        captions = [
+            f"pred {label(int(p))}\ntrue {label(int(t))}" for p, t in zip(preds, y, strict=True)
+        ]
+        colors = ["black" if p == t else "red" for p, t in zip(preds, y, strict=True)]
+        path = save_image_grid(
+            self.out_dir / "test_predictions.png",
+            x.float().cpu().numpy(),
+            captions,
+            title="Test images: predicted vs true label (wrong in red)",
+            caption_colors=colors,
+        )
+        log_image_files(trainer, "plots/test_predictions", [path])

@@ -1,0 +1,154 @@
+"""Find and read MNIST-family IDX files with NumPy alone (no torch), so the NumPy path stays torch-free.
+
+Resolution order for a dataset folder ``<Name>/raw/`` (torchvision's layout):
+``data_dir`` (writable cache) -> ``LABKIT_DATA`` (read-only copies) -> download through torchvision
+into ``data_dir`` -> one :class:`DataError` naming every file looked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from labkit.errors import DataError
+
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# Names as torchvision spells the dataset folders; also the class names in torchvision.datasets.
+KNOWN_DATASETS = ("MNIST", "FashionMNIST")
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (plain or ``.gz``) into an array of the shape its header declares.
+
+    Raises DataError when the magic number is wrong or the file is shorter or longer than its header says.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:  # gzip raises these on truncated or non-gzip data
+        raise DataError(f"Cannot read {path}: {err}. {_fix_hint(path)}") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DataError(f"{path} is not an IDX file (bad magic number). {_fix_hint(path)}")
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path} is truncated inside its header. {_fix_hint(path)}")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise DataError(
+            f"{path} has {len(raw)} bytes but its header declares {expected} (shape {shape}): "
+            f"the file is truncated or corrupt. {_fix_hint(path)}"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _fix_hint(path: Path) -> str:
+    return f"Delete {path} and run again to re-fetch it, or copy a good one from its source."
+
+
+def _find_file(raw_dir: Path, stem: str) -> Path | None:
+    for candidate in (raw_dir / stem, raw_dir / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _complete_raw_dir(root: Path | None, name: str, split: str) -> Path | None:
+    if root is None:
+        return None
+    raw_dir = root / name / "raw"
+    if all(_find_file(raw_dir, stem) for stem in SPLIT_FILES[split]):
+        return raw_dir
+    return None
+
+
+def _download(name: str, data_dir: Path) -> None:
+    """Fetch through torchvision into ``data_dir``; leave nothing half-written behind on failure."""
+    import torchvision.datasets  # imported here: only the download fallback needs torch
+
+    dataset_dir = data_dir / name
+    existed = dataset_dir.exists()
+    before = set(dataset_dir.rglob("*")) if existed else set()
+    try:
+        getattr(torchvision.datasets, name)(root=str(data_dir), train=True, download=True)
+        getattr(torchvision.datasets, name)(root=str(data_dir), train=False, download=True)
+    except Exception:
+        if not existed:
+            shutil.rmtree(dataset_dir, ignore_errors=True)
+        else:  # remove only what this attempt wrote, deepest first
+            for p in sorted(set(dataset_dir.rglob("*")) - before, reverse=True):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        raise
+
+
+def locate_split(
+    name: str,
+    split: str,
+    data_dir: str | Path,
+    labkit_data: str | Path | None,
+    download: bool = True,
+) -> tuple[Path, Path]:
+    """Return (images_path, labels_path) of ``split`` for dataset ``name``, fetching it if allowed."""
+    if name not in KNOWN_DATASETS:
+        raise DataError(f"Unknown IDX dataset {name!r}; expected one of {KNOWN_DATASETS}.")
+    if split not in SPLIT_FILES:
+        raise DataError(f"Unknown split {split!r}; expected one of {tuple(SPLIT_FILES)}.")
+    data_dir = Path(data_dir).expanduser()
+    labkit_data = Path(labkit_data).expanduser() if labkit_data else None
+    raw_dir = _complete_raw_dir(data_dir, name, split) or _complete_raw_dir(
+        labkit_data, name, split
+    )
+    download_error = None
+    if raw_dir is None and download:
+        try:
+            _download(name, data_dir)
+            raw_dir = _complete_raw_dir(data_dir, name, split)
+        except (
+            Exception
+        ) as err:  # offline, HTTP errors, bad checksum: all end in the one message below
+            download_error = err
+    if raw_dir is None:
+        looked = [
+            str(root / name / "raw" / f"{stem}[.gz]")
+            for root in (data_dir, labkit_data)
+            if root is not None
+            for stem in SPLIT_FILES[split]
+        ]
+        reason = f"download failed: {download_error}" if download_error else "download disabled"
+        raise DataError(
+            f"{name} ({split}) not found. Looked for:\n  " + "\n  ".join(looked) + f"\n{reason}.\n"
+            f"Fix: connect to the internet (torchvision downloads it into data_dir), or set "
+            f"LABKIT_DATA to a folder holding {name}/raw/ as torchvision lays it out, "
+            f"or set data_dir=<that folder>."
+        )
+    images, labels = (_find_file(raw_dir, stem) for stem in SPLIT_FILES[split])
+    return images, labels
+
+
+def load_split(
+    name: str,
+    split: str,
+    data_dir: str | Path,
+    labkit_data: str | Path | None = None,
+    download: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``(N, 28, 28) uint8`` and labels ``(N,) int64`` of one split, checked for consistency."""
+    images_path, labels_path = locate_split(name, split, data_dir, labkit_data, download)
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(
+            f"{images_path} {images.shape} and {labels_path} {labels.shape} do not pair up as "
+            f"(N, H, W) images and (N,) labels. {_fix_hint(images_path)}"
+        )
+    return images, labels.astype(np.int64)

@@ -1,0 +1,60 @@
+"""Range checks on a composed config, before anything is built: one message naming the key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from labkit.errors import ConfigError
+
+# key name -> (test, what it must be, a valid example). Checked wherever the key appears.
+RULES: dict[str, tuple[Callable[[object], bool], str, str]] = {
+    "lr": (lambda v: _num(v) and v > 0, "a number > 0", "0.001"),
+    "batch_size": (lambda v: _int(v) and v > 0, "an integer > 0", "128"),
+    "eval_batch_size": (lambda v: _int(v) and v > 0, "an integer > 0", "1000"),
+    "max_epochs": (
+        lambda v: v is None or (_int(v) and (v > 0 or v == -1)),
+        "an integer > 0 (or -1 for no limit)",
+        "10",
+    ),
+    "weight_decay": (lambda v: _num(v) and v >= 0, "a number >= 0", "0.0005"),
+    "momentum": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.9"),
+    "dropout": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.1"),
+    "threads": (lambda v: v is None or (_int(v) and v > 0), "null or an integer > 0", "2"),
+}
+
+
+def _num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _walk(node: object, path: str):
+    if isinstance(node, DictConfig):
+        for key in node:
+            if OmegaConf.is_missing(node, key):
+                continue
+            yield from _walk(node[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(node, ListConfig):
+        for i, item in enumerate(node):
+            yield from _walk(item, f"{path}[{i}]")
+    yield path, node
+
+
+def check_config(cfg: DictConfig, skip: tuple[str, ...] = ("hydra",)) -> None:
+    """Raise ConfigError for the first value that breaks a rule in RULES."""
+    for path, value in _walk(cfg, ""):
+        if path.split(".")[0] in skip:
+            continue
+        key = path.rsplit(".", 1)[-1]
+        if key in RULES and not isinstance(value, DictConfig | ListConfig):
+            test, must_be, example = RULES[key]
+            if not test(value):
+                raise ConfigError(
+                    f"{path} must be {must_be}, got {value!r}. "
+                    f"Fix it in the config or override it, e.g. {path}={example}"
+                )

@@ -1,0 +1,34 @@
+"""OmegaConf resolvers the configs use: W&B mode and group, decided from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
+
+def wandb_offline() -> bool:
+    """Offline unless the user asked for online (WANDB_MODE=online, or an API key without a mode).
+
+    Offline never prompts for a login and never touches the network; ``wandb sync`` uploads later.
+    """
+    mode = os.environ.get("WANDB_MODE", "").lower()
+    if mode in ("offline", "disabled", "dryrun"):
+        return True
+    return not (mode == "online" or os.environ.get("WANDB_API_KEY"))
+
+
+def wandb_group(task_name: str) -> str:
+    """Runs of one sweep share a group (the task plus the sweep's start time); single runs use the task."""
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        return f"{task_name}-{Path(HydraConfig.get().sweep.dir).name}"
+    return task_name
+
+
+def register_resolvers() -> None:
+    for name, fn in (("wandb_offline", wandb_offline), ("wandb_group", wandb_group)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)

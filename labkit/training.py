@@ -1,0 +1,72 @@
+"""Compose a run from its config: build data, model, callbacks, loggers, trainer; fit; test best."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from labkit.config_checks import check_config
+from labkit.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _instantiate_all(group: DictConfig | None) -> list[Any]:
+    """Every entry of a config group that has a ``_target_`` (entries set to null are skipped)."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit ``cfg.model`` on ``cfg.data`` and test the best checkpoint; returns the final metrics.
+
+    Returns the test metrics (plus ``val/acc_best``), so a sweeper can optimise any of them.
+    """
+    if cfg.get("entry", "train") != "train":
+        raise ConfigError(
+            f"Experiment {cfg.get('task_name')!r} runs with `python {cfg.entry}.py "
+            f"experiment={cfg.get('task_name')}`, not train.py."
+        )
+    check_config(cfg)
+    if cfg.get("threads"):
+        torch.set_num_threads(cfg.threads)
+    pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
+    callbacks = _instantiate_all(cfg.get("callbacks"))
+    loggers = _instantiate_all(cfg.get("logger"))
+    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+
+    try:
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        for lg in trainer.loggers:
+            lg.log_hyperparams(resolved)
+        if cfg.get("train", True):
+            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        if cfg.get("test", True):
+            best = (
+                trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+            )
+            trainer.test(model, datamodule=datamodule, ckpt_path=best or None)
+            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+    except BaseException:
+        _close_wandb(exit_code=1)  # marks the W&B run as failed
+        raise
+    _close_wandb(exit_code=0)
+    return metrics
+
+
+def _close_wandb(exit_code: int) -> None:
+    """Finish the W&B run even on a crash, so its files are complete and a sweep's next job starts clean."""
+    import wandb
+
+    if wandb.run is not None:
+        wandb.finish(exit_code=exit_code)

@@ -1,0 +1,49 @@
+"""train.py as a user runs it: help, and one clear message (no traceback) for each bad input."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path, *args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != "LABKIT_DATA"}
+    env.update({"WANDB_MODE": "offline", **(env_extra or {})})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_help_lists_the_experiments(tmp_path):
+    result = _run(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "experiment:" in result.stdout and "mnist_mlp" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["experiment=no_such_thing"], "Could not find 'experiment/no_such_thing'"),
+        (["model.optimizer.lr=-0.01"], "model.optimizer.lr must be a number > 0, got -0.01"),
+        (
+            ["paths.data_dir=/nonexistent/place", "data.download=false"],
+            "MNIST (train) not found. Looked for:\n  /nonexistent/place/MNIST/raw/",
+        ),
+    ],
+    ids=["unknown-experiment", "negative-lr", "wrong-data-dir"],
+)
+def test_bad_input_ends_with_one_clear_message(tmp_path, args, expected):
+    result = _run(tmp_path, *args)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists(), "a failed run left files in the data cache"

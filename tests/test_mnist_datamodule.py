@@ -1,0 +1,80 @@
+"""MNIST-family DataModules on tiny IDX files (the same code path as the real data)."""
+
+import os
+
+import pytest
+import torch
+
+from datamodules.mnist import FashionMNISTDataModule, MNISTDataModule
+from labkit.errors import ConfigError
+
+
+def _dm(cls, root, **kw):
+    args = dict(
+        data_dir=str(root / "cache"),
+        labkit_data=str(root),
+        batch_size=32,
+        eval_batch_size=50,
+        val_size=100,
+        split_seed=3,
+        shuffle_seed=0,
+        mean=0.1307,
+        std=0.3081,
+        download=False,
+    )
+    args.update(kw)
+    return cls(**args)
+
+
+@pytest.mark.parametrize("cls", [MNISTDataModule, FashionMNISTDataModule])
+def test_setup_gives_normalised_tensors_split_train_val_test(cls, tiny_data_root, tmp_path):
+    dm = _dm(cls, tiny_data_root)
+    dm.prepare_data()
+    dm.setup("fit")
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.shape == (32, 1, 28, 28) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert [len(dm.splits[s][0]) for s in ("train", "val", "test")] == [500, 100, 200]
+    assert len(dm.class_names) == 10
+
+
+def test_train_val_split_is_fixed_by_split_seed_not_by_the_run_seed(tiny_data_root):
+    a, b = (
+        _dm(MNISTDataModule, tiny_data_root),
+        _dm(MNISTDataModule, tiny_data_root, shuffle_seed=9),
+    )
+    a.setup(), b.setup()
+    torch.testing.assert_close(a.splits["val"][0], b.splits["val"][0])
+    c = _dm(MNISTDataModule, tiny_data_root, split_seed=4)
+    c.setup()
+    assert not torch.equal(a.splits["val"][1], c.splits["val"][1])
+
+
+def test_val_size_larger_than_the_training_set_is_a_config_error(tiny_data_root):
+    dm = _dm(MNISTDataModule, tiny_data_root, val_size=600)
+    with pytest.raises(ConfigError, match="data.val_size must be between 1 and 599"):
+        dm.setup()
+
+
+def test_negative_batch_size_is_a_config_error(tiny_data_root):
+    with pytest.raises(ConfigError, match="data.batch_size must be a positive integer"):
+        _dm(MNISTDataModule, tiny_data_root, batch_size=-1)
+
+
+@pytest.mark.real_data
+def test_real_mnist_is_standardised_with_its_published_statistics(tmp_path):
+    dm = MNISTDataModule(
+        str(tmp_path),
+        os.environ["LABKIT_DATA"],
+        128,
+        1000,
+        5000,
+        12345,
+        0,
+        0.1307,
+        0.3081,
+        download=False,
+    )
+    dm.setup()
+    x = dm.splits["train"][0]
+    assert x.shape == (55000, 1, 28, 28)
+    assert abs(float(x.mean())) < 0.01 and abs(float(x.std()) - 1) < 0.01
