@@ -66,6 +66,10 @@ class TensorBatchLoader:
     """Iterable of ``(x[idx], y[idx])`` batches; ``x: (N, ...)``, ``y: (N, ...)``.
 
     Sequential batches are plain slices (views, no copy); shuffled ones one ``index_select`` each.
+    Resumable mid-epoch: ``state_dict()`` records how many batches of the current pass were handed
+    out, and after ``load_state_dict()`` the next pass skips them. Lightning saves and restores this
+    state with its checkpoints, and fetches sized loaders without prefetching, so "handed out" is
+    "trained on".
     """
 
     def __init__(
@@ -74,13 +78,28 @@ class TensorBatchLoader:
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} samples but y has {len(y)}.")
         self.x, self.y, self.batch_sampler = x, y, batch_sampler
+        self._yielded = 0
+        self._skip = 0
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
 
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.batch_sampler.epoch, "batches_done": self._yielded}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        # A checkpoint taken after the last batch resumes at the start of the next epoch.
+        done = state["batches_done"]
+        self._skip = done if done < len(self) else 0
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         contiguous = not self.batch_sampler.shuffle and self.batch_sampler.world_size == 1
-        for idx in self.batch_sampler:
+        skip, self._skip = self._skip, 0
+        self._yielded = skip
+        for i, idx in enumerate(self.batch_sampler):
+            if i < skip:
+                continue
+            self._yielded += 1
             if contiguous:
                 start = int(idx[0])
                 yield self.x[start : start + len(idx)], self.y[start : start + len(idx)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -10,6 +12,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
 from labkit.errors import ConfigError
 
@@ -42,6 +45,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_all(cfg.get("callbacks"))
     loggers = _instantiate_all(cfg.get("logger"))
+    ckpt_path = resume_path(cfg.get("ckpt_path"), cfg.get("resume", False), cfg.paths.output_dir)
+    if ckpt_path:
+        check_checkpoint_fits(ckpt_path, model)
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
 
     try:
@@ -49,7 +55,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for lg in trainer.loggers:
             lg.log_hyperparams(resolved)
         if cfg.get("train", True):
-            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         if cfg.get("test", True):
             best = (
@@ -57,11 +63,18 @@ def train(cfg: DictConfig) -> dict[str, float]:
             )
             trainer.test(model, datamodule=datamodule, ckpt_path=best or None)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
-    except BaseException:
+    except BaseException as err:
+        _record_failure(cfg.paths.output_dir, err)
         _close_wandb(exit_code=1)  # marks the W&B run as failed
         raise
     _close_wandb(exit_code=0)
     return metrics
+
+
+def _record_failure(output_dir: str, err: BaseException) -> None:
+    """Leave the failure in the run dir, beside metrics.csv, for readers without W&B."""
+    status = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
+    (Path(output_dir) / "summary.json").write_text(json.dumps(status, indent=2) + "\n")
 
 
 def _close_wandb(exit_code: int) -> None:

@@ -48,7 +48,9 @@ class ImageClassifier(pl.LightningModule):
             }
         )
         self.mean_loss = nn.ModuleDict({stage: MeanMetric() for stage in ("tr", "val", "test")})
+        # Persistent: saved in checkpoints, so a resumed run remembers the best accuracy so far.
         self.val_acc_best = MaxMetric()
+        self.val_acc_best.persistent(True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

@@ -1,0 +1,27 @@
+"""Test-only callbacks that break a run at a given training step: a hard kill, or NaN weights."""
+
+import os
+import signal
+
+import pytorch_lightning as pl
+
+
+class KillAtStep(pl.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class PoisonWeightsAtStep(pl.Callback):
+    """Sets every weight to NaN before training step ``step``: the loss of that step is NaN."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            for p in pl_module.parameters():
+                p.data.fill_(float("nan"))
