@@ -1,4 +1,4 @@
-"""Per-epoch train/val curves as PNG files in the run dir, re-drawn every epoch."""
+"""Per-epoch train/val curves, as one PNG in the run dir."""
 
 from __future__ import annotations
 
@@ -8,53 +8,64 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.wandb_media import log_image_files
-from labkit.plots import save_curves
+from labkit.plots import save_curve_panels
 
 
 class MetricCurvesPlot(pl.Callback):
-    """Draws one figure per metric, each with the train and val series against the epoch.
+    """One figure, a panel per metric, each with its train and val series against the epoch.
 
-    Re-drawn at every epoch end, so a crashed run still leaves its curves; the history is kept in
-    checkpoints, so a resumed run continues the same curves.
+    Drawn every ``every_n_epochs`` epochs, at the end of fitting, and when fitting fails, so a
+    crashed run keeps its curves; the history is saved in checkpoints, so a resumed run continues
+    the same curves. (Every figure costs a fraction of a second: for short epochs keep N > 1.)
 
     Args:
-        out_dir: folder for ``curves_<name>.png``.
-        curves: ``{name: {label: metric_key}}``, e.g. ``{"loss": {"train": "train/loss_epoch",
+        out_dir: folder for ``curves.png``.
+        curves: ``{panel: {label: metric_key}}``, e.g. ``{"loss": {"train": "train/loss_epoch",
             "val": "val/loss"}}``; a key missing in an epoch is skipped for that epoch.
+        title: figure title (the experiment's name).
+        every_n_epochs: redraw interval during fitting.
     """
 
-    def __init__(self, out_dir: str, curves: dict[str, dict[str, str]]) -> None:
-        self.out_dir = Path(out_dir)
+    def __init__(
+        self, out_dir: str, curves: dict[str, dict[str, str]], title: str, every_n_epochs: int = 1
+    ) -> None:
+        self.path = Path(out_dir) / "curves.png"
         self.curves = {name: dict(keys) for name, keys in curves.items()}
+        self.title, self.every_n_epochs = title, every_n_epochs
         self.history: dict[str, list[tuple[int, float]]] = {}
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
         metrics = trainer.callback_metrics
         epoch = trainer.current_epoch + 1
         for keys in self.curves.values():
             for key in keys.values():
                 if key in metrics:
                     self.history.setdefault(key, []).append((epoch, float(metrics[key])))
-        self._draw(trainer)
+        if epoch % self.every_n_epochs == 0:
+            self._draw()
 
     @rank_zero_only
-    def _draw(self, trainer: pl.Trainer) -> None:
-        for name, keys in self.curves.items():
-            series = {label: self.history.get(key, []) for label, key in keys.items()}
-            save_curves(
-                self.out_dir / f"curves_{name}.png",
-                series,
-                title=f"{name} per epoch",
-                xlabel="epoch",
-                ylabel=name,
-            )
+    def _draw(self) -> None:
+        panels = {
+            name: {label: self.history.get(key, []) for label, key in keys.items()}
+            for name, keys in self.curves.items()
+        }
+        save_curve_panels(
+            self.path,
+            panels,
+            xlabel="epoch",
+            ylabels={n: n for n in panels},
+            suptitle=f"{self.title}: per-epoch curves",
+        )
 
     @rank_zero_only
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        paths = [self.out_dir / f"curves_{name}.png" for name in self.curves]
-        log_image_files(trainer, "plots/curves", [p for p in paths if p.exists()])
+        self._draw()
+        log_image_files(trainer, "plots/curves", [self.path])
+
+    def on_exception(self, trainer: pl.Trainer, pl_module, exception: BaseException) -> None:
+        if self.history:
+            self._draw()
 
     def state_dict(self) -> dict:
         return {"history": self.history}

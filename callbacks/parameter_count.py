@@ -1,4 +1,4 @@
-"""Record the model's parameter counts with the run (hyperparameters and W&B summary)."""
+"""Record the model's parameter counts with the run (a metrics row and the W&B summary)."""
 
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
@@ -17,5 +17,5 @@ class ParameterCount(pl.Callback):
             "model/params_trainable": sum(p.numel() for p in params if p.requires_grad),
         }
         for logger in trainer.loggers:
-            logger.log_hyperparams(counts)
+            logger.log_metrics(counts, step=0)
         set_summary(trainer, counts)

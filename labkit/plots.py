@@ -7,19 +7,12 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+Series = Mapping[str, Sequence[tuple[float, float]]]
 
 
-def save_curves(
-    path: str | Path,
-    series: Mapping[str, Sequence[tuple[float, float]]],
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    logy: bool = False,
-) -> Path:
-    """One line per named series of ``(x, y)`` points; returns the written path."""
-    fig = Figure(figsize=(6, 4), dpi=100)
-    ax = fig.add_subplot()
+def _draw_series(ax, series: Series, title: str, xlabel: str, ylabel: str, logy: bool) -> None:
     for label, points in series.items():
         if points:
             xs, ys = zip(*points, strict=True)
@@ -31,6 +24,34 @@ def save_curves(
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
+    xs_all = [x for points in series.values() for x, _ in points]
+    if xs_all and all(float(x).is_integer() for x in xs_all):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs, steps: no 1.5
+
+
+def save_curves(
+    path: str | Path, series: Series, title: str, xlabel: str, ylabel: str, logy: bool = False
+) -> Path:
+    """One line per named series of ``(x, y)`` points; returns the written path."""
+    return save_curve_panels(path, {title: series}, xlabel, {title: ylabel}, logy=logy)
+
+
+def save_curve_panels(
+    path: str | Path,
+    panels: Mapping[str, Series],
+    xlabel: str,
+    ylabels: Mapping[str, str],
+    suptitle: str | None = None,
+    logy: bool = False,
+) -> Path:
+    """Side-by-side panels (one figure, one file): ``{panel title: {label: [(x, y), ...]}}``."""
+    fig = Figure(figsize=(5.5 * len(panels), 4), dpi=90)
+    for i, (title, series) in enumerate(panels.items()):
+        _draw_series(
+            fig.add_subplot(1, len(panels), i + 1), series, title, xlabel, ylabels[title], logy
+        )
+    if suptitle:
+        fig.suptitle(suptitle)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,21 +76,38 @@ def save_image_grid(
     caption_colors: Sequence[str] | None = None,
     ncols: int = 5,
 ) -> Path:
-    """Grid of ``images: (N, C, H, W)`` or ``(N, H, W)`` with one caption under each."""
-    n = len(images)
+    """Grid of ``images: (N, C, H, W)`` or ``(N, H, W)`` with one caption under each.
+
+    The tiles are pasted into one mosaic drawn by a single ``imshow`` (one axes instead of N keeps
+    this a few times faster, which matters when it runs inside a training job).
+    """
+    tiles = [_as_displayable(im) for im in images]
+    n = len(tiles)
     nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(2.0 * ncols, 2.2 * nrows + 0.4), dpi=100)
-    for i in range(nrows * ncols):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
-        ax.imshow(_as_displayable(images[i]), cmap="gray")
+    h, w = tiles[0].shape[:2]
+    gap_x, gap_y = max(2, w // 8), max(2, h // 2)  # room for two caption lines under each tile
+    channels = tiles[0].shape[2:] or ()
+    mosaic = np.ones((nrows * (h + gap_y), ncols * (w + gap_x), *channels), dtype=np.float32)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, ncols)
+        mosaic[r * (h + gap_y) : r * (h + gap_y) + h, c * (w + gap_x) : c * (w + gap_x) + w] = tile
+    fig = Figure(figsize=(1.7 * ncols, 1.9 * nrows + 0.5), dpi=80)
+    ax = fig.add_subplot()
+    ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    for i, caption in enumerate(captions):
+        r, c = divmod(i, ncols)
         color = caption_colors[i] if caption_colors else "black"
-        ax.set_xlabel(captions[i], color=color, fontsize=9)
-    fig.suptitle(title)
+        ax.text(
+            c * (w + gap_x) + w / 2,
+            r * (h + gap_y) + h + 0.5,
+            caption,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color=color,
+        )
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import WandbLogger
 
 from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
@@ -41,6 +43,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         torch.set_num_threads(cfg.threads)
     pl.seed_everything(cfg.seed, workers=True)
 
+    if any(
+        isinstance(node, DictConfig) and "WandbLogger" in str(node.get("_target_", ""))
+        for node in (cfg.get("logger") or {}).values()
+    ):
+        _start_wandb_service_in_background()
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_all(cfg.get("callbacks"))
@@ -51,9 +58,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
 
     try:
+        # The resolved config goes to W&B; on disk it is already in the run's .hydra/config.yaml.
         resolved = OmegaConf.to_container(cfg, resolve=True)
         for lg in trainer.loggers:
-            lg.log_hyperparams(resolved)
+            if isinstance(lg, WandbLogger):
+                lg.log_hyperparams(resolved)
         if cfg.get("train", True):
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
@@ -69,6 +78,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
         raise
     _close_wandb(exit_code=0)
     return metrics
+
+
+def _start_wandb_service_in_background() -> None:
+    """Start W&B's helper process while the data load, instead of on the run's critical path."""
+    import wandb
+
+    threading.Thread(target=wandb.setup, name="wandb-setup", daemon=True).start()
 
 
 def _record_failure(output_dir: str, err: BaseException) -> None:

@@ -17,7 +17,8 @@ SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LR
 class ImageClassifier(pl.LightningModule):
     """Cross-entropy classifier around any ``net``: ``x: (N, C, H, W) -> logits (N, num_classes)``.
 
-    Logs ``{train,val,test}/loss`` and ``/acc`` (per step for train, per epoch for all) and
+    Logs ``train/loss`` per step; per epoch ``train/loss_epoch``, ``train/acc``, ``val/loss``,
+    ``val/acc``, ``test/loss``, ``test/acc`` (batch-size weighted over the whole epoch) and
     ``val/acc_best``. Metrics are torchmetrics objects, so they sync across DDP processes.
 
     Args:
@@ -43,7 +44,9 @@ class ImageClassifier(pl.LightningModule):
         self.criterion = nn.CrossEntropyLoss()
         self.acc = nn.ModuleDict(
             {
-                stage: MulticlassAccuracy(num_classes, average="micro")
+                # validate_args=False: the inputs are our own argmax and labels, and the checks
+                # cost more than the update itself on every training step.
+                stage: MulticlassAccuracy(num_classes, average="micro", validate_args=False)
                 for stage in ("tr", "val", "test")
             }
         )
@@ -55,40 +58,59 @@ class ImageClassifier(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], key: str) -> torch.Tensor:
         x, y = batch
         logits = self(x)
         loss = self.criterion(logits, y)
-        key = "tr" if stage == "train" else stage  # "train" is a reserved ModuleDict attribute
-        self.mean_loss[key].update(loss, weight=len(y))
-        self.acc[key].update(logits.argmax(dim=1), y)
-        if stage == "train":
-            # Per-step value for the dashboards; the batch-weighted epoch mean comes from the metric.
-            self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
-            self.log("train/loss_epoch", self.mean_loss[key], on_step=False, on_epoch=True)
-        else:
-            self.log(
-                f"{stage}/loss", self.mean_loss[key], on_step=False, on_epoch=True, prog_bar=True
-            )
-        self.log(f"{stage}/acc", self.acc[key], on_step=False, on_epoch=True, prog_bar=True)
+        # Only update the metrics here: logging a Metric object costs milliseconds per call in
+        # Lightning, so epoch values are computed and logged once per epoch (_log_epoch).
+        self.mean_loss[key].update(loss.detach(), weight=len(y))
+        self.acc[key].update(logits.detach().argmax(dim=1), y)
         return loss
+
+    def _log_epoch(self, stage: str, key: str, loss_name: str) -> torch.Tensor:
+        """Log the epoch's batch-weighted mean loss and accuracy (synced across DDP ranks)."""
+        acc = self.acc[key].compute()
+        # on_epoch explicitly: inside training_step Lightning's default would be per step.
+        epoch = {"on_step": False, "on_epoch": True}
+        self.log(
+            f"{stage}/{loss_name}",
+            self.mean_loss[key].compute(),
+            prog_bar=stage != "train",
+            **epoch,
+        )
+        self.log(f"{stage}/acc", acc, prog_bar=True, **epoch)
+        self.acc[key].reset()
+        self.mean_loss[key].reset()
+        return acc
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
-        return self._step(batch, "train")
+        loss = self._step(batch, "tr")  # "train" is a reserved ModuleDict attribute
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
+            # Only on the steps Lightning sends to the loggers: each self.log call costs ~1 ms.
+            self.log("train/loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
+        if batch_idx + 1 == self.trainer.num_training_batches:
+            # Logged with the last batch, not in on_train_epoch_end, so that callbacks (which
+            # Lightning calls before the module's epoch-end hook) see this epoch's values.
+            self._log_epoch("train", "tr", "loss_epoch")
+        return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
 
     def on_validation_epoch_end(self) -> None:
-        if self.trainer.sanity_checking:
-            return
-        self.val_acc_best(self.acc["val"].compute())
-        self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=False)
+        acc = self._log_epoch("val", "val", "loss")
+        if not self.trainer.sanity_checking:
+            self.val_acc_best(acc)
+            self.log("val/acc_best", self.val_acc_best.compute())
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test", "test", "loss")
 
     def configure_optimizers(self) -> dict:
         optimizer = self.optimizer_factory(params=self.parameters())

@@ -8,15 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from labkit.resolvers import register_resolvers
+from labkit.compose import CONFIG_DIR, compose_run_config
 from tests.idx_writer import write_tiny_dataset
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
+__all__ = ["CONFIG_DIR"]
 LABKIT_DATA = os.environ.get("LABKIT_DATA")
 
 
@@ -57,31 +55,20 @@ def tiny_data_root(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def make_cfg(tmp_path, tiny_data_root) -> Callable[..., DictConfig]:
-    """Compose ``train.yaml`` with overrides, its run dir in tmp_path and data from tiny files.
-
-    Sets Hydra's runtime config too, so ``${hydra:runtime.output_dir}`` resolves as in a real run.
-    """
-    register_resolvers()
+    """Compose ``train.yaml`` with overrides, its run dir in tmp_path and data from tiny files."""
 
     def _make(
         *overrides: str, config_name: str = "train", tiny: bool = True, run_dir: str = "run"
     ) -> DictConfig:
-        GlobalHydra.instance().clear()
-        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            base = [f"paths.data_dir={tmp_path / 'cache'}"]
-            if tiny:
-                base += [
-                    f"paths.labkit_data={tiny_data_root}",
-                    "data.val_size=100",
-                    "data.eval_batch_size=100",
-                    "data.batch_size=32",
-                ]
-            cfg = compose(config_name, overrides=[*base, *overrides], return_hydra_config=True)
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(tmp_path / run_dir)
-            cfg.hydra.job.num = 0
-        HydraConfig.instance().set_config(cfg)
-        return cfg
+        base = [f"paths.data_dir={tmp_path / 'cache'}"]
+        if tiny:
+            base += [
+                f"paths.labkit_data={tiny_data_root}",
+                "data.val_size=100",
+                "data.eval_batch_size=100",
+                "data.batch_size=32",
+            ]
+        return compose_run_config([*base, *overrides], tmp_path / run_dir, config_name)
 
     yield _make
     GlobalHydra.instance().clear()
