@@ -8,6 +8,7 @@ into ``data_dir`` -> one :class:`DataError` naming every file looked for.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -21,21 +22,46 @@ SPLIT_FILES = {
 }
 # Names as torchvision spells the dataset folders; also the class names in torchvision.datasets.
 KNOWN_DATASETS = ("MNIST", "FashionMNIST")
+# md5 of each file's IDX content (decompressed), as published with the datasets. A file of the
+# official length must match; files of other lengths (tests' tiny copies) are checked only for
+# a consistent IDX header.
+OFFICIAL_MD5 = {
+    ("MNIST", "train-images-idx3-ubyte"): "6bbc9ace898e44ae57da46a324031adb",
+    ("MNIST", "train-labels-idx1-ubyte"): "a25bea736e30d166cdddb491f175f624",
+    ("MNIST", "t10k-images-idx3-ubyte"): "2646ac647ad5339dbf082846283269ea",
+    ("MNIST", "t10k-labels-idx1-ubyte"): "27ae3e4e09519cfbb04c329615203637",
+    ("FashionMNIST", "train-images-idx3-ubyte"): "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    ("FashionMNIST", "train-labels-idx1-ubyte"): "9018921c3c673c538a1fc5bad174d6f9",
+    ("FashionMNIST", "t10k-images-idx3-ubyte"): "8181f5470baa50b63fa0f6fddb340f0a",
+    ("FashionMNIST", "t10k-labels-idx1-ubyte"): "15d484375f8d13e6eb1aabb0c3f46965",
+}
+OFFICIAL_BYTES = {
+    "train-images-idx3-ubyte": 47040016,
+    "train-labels-idx1-ubyte": 60008,
+    "t10k-images-idx3-ubyte": 7840016,
+    "t10k-labels-idx1-ubyte": 10008,
+}
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (plain or ``.gz``) into an array of the shape its header declares.
-
-    Raises DataError when the magic number is wrong or the file is shorter or longer than its header says.
-    """
+def read_idx_bytes(path: str | Path) -> bytes:
+    """The IDX content of a plain or ``.gz`` file; DataError when it cannot be read."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
+            return f.read()
     except (OSError, EOFError) as err:  # gzip raises these on truncated or non-gzip data
         raise DataError(f"Cannot read {path}: {err}. {_fix_hint(path)}") from err
+
+
+def parse_idx(raw: bytes, path: str | Path) -> np.ndarray:
+    """Decode IDX bytes into an array of the shape its header declares (``path`` for messages).
+
+    Raises DataError when the magic number is wrong or the data are shorter or longer than the
+    header says.
+    """
+    path = Path(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DataError(f"{path} is not an IDX file (bad magic number). {_fix_hint(path)}")
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
@@ -51,6 +77,24 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"the file is truncated or corrupt. {_fix_hint(path)}"
         )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (plain or ``.gz``) into an array of the shape its header declares."""
+    return parse_idx(read_idx_bytes(path), path)
+
+
+def check_official_md5(name: str, stem: str, raw: bytes, path: str | Path) -> None:
+    """DataError when a file of the official length is not the official content (a bad copy)."""
+    expected = OFFICIAL_MD5.get((name, stem))
+    if expected is None or len(raw) != OFFICIAL_BYTES.get(stem):
+        return
+    found = hashlib.md5(raw).hexdigest()
+    if found != expected:
+        raise DataError(
+            f"{path} has md5 {found} but the published {name} {stem} has {expected}: the file is "
+            f"corrupt or not {name}. {_fix_hint(Path(path))}"
+        )
 
 
 def _fix_hint(path: Path) -> str:
@@ -144,8 +188,13 @@ def load_split(
     download: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images ``(N, 28, 28) uint8`` and labels ``(N,) int64`` of one split, checked for consistency."""
-    images_path, labels_path = locate_split(name, split, data_dir, labkit_data, download)
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    paths = locate_split(name, split, data_dir, labkit_data, download)
+    arrays = []
+    for stem, path in zip(SPLIT_FILES[split], paths, strict=True):
+        raw = read_idx_bytes(path)
+        check_official_md5(name, stem, raw, path)
+        arrays.append(parse_idx(raw, path))
+    (images_path, labels_path), (images, labels) = paths, arrays
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(
             f"{images_path} {images.shape} and {labels_path} {labels.shape} do not pair up as "

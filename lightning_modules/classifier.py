@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 
 import pytorch_lightning as pl
@@ -24,7 +25,9 @@ class ImageClassifier(pl.LightningModule):
     Args:
         net: the network (built from config and passed in; this class knows no architecture).
         optimizer: partial optimizer, called with the parameters.
-        scheduler: optional partial LR scheduler, called with the optimizer; stepped per epoch.
+        scheduler: optional partial LR scheduler, called with the optimizer.
+        scheduler_interval: ``"epoch"`` or ``"step"``: how often the scheduler steps. Per-step
+            schedulers that take ``total_steps`` (OneCycleLR) get the run's total number of steps.
         num_classes: number of classes, for the accuracy metrics.
     """
 
@@ -34,13 +37,19 @@ class ImageClassifier(pl.LightningModule):
         optimizer: OptimizerFactory,
         num_classes: int,
         scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
     ) -> None:
         super().__init__()
         # The net lives in the state dict and the factories in the run's config; checkpoints then
         # hold only plain data and load with torch.load(weights_only=True).
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.net = net
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}."
+            )
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.scheduler_interval = scheduler_interval
         self.criterion = nn.CrossEntropyLoss()
         self.acc = nn.ModuleDict(
             {
@@ -116,8 +125,13 @@ class ImageClassifier(pl.LightningModule):
         optimizer = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:
             return {"optimizer": optimizer}
-        scheduler = self.scheduler_factory(optimizer=optimizer)
+        extra = {}
+        wants_total = "total_steps" in inspect.signature(self.scheduler_factory).parameters
+        wants_total &= "total_steps" not in getattr(self.scheduler_factory, "keywords", {})
+        if self.scheduler_interval == "step" and wants_total:
+            extra["total_steps"] = int(self.trainer.estimated_stepping_batches)
+        scheduler = self.scheduler_factory(optimizer=optimizer, **extra)
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
+            "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
         }

@@ -81,3 +81,13 @@ def test_real_mnist_from_labkit_data_has_the_published_shapes(tmp_path):
     test_x, _ = load_split("MNIST", "test", tmp_path, os.environ["LABKIT_DATA"], False)
     assert train_x.shape == (60000, 28, 28) and test_x.shape == (10000, 28, 28)
     assert np.bincount(train_y).min() > 5000  # every digit well represented
+
+
+def test_a_file_of_official_size_with_the_wrong_md5_is_rejected(tmp_path):
+    write_tiny_dataset(tmp_path, n_train=20, n_test=10)
+    # 60000 labels: the official length of train-labels, but not the official content.
+    write_idx(tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte", np.zeros(60000, np.uint8))
+    with pytest.raises(
+        DataError, match=r"has md5 [0-9a-f]{32} but the published MNIST .* a25bea73"
+    ):
+        load_split("MNIST", "train", tmp_path, None)
