@@ -17,6 +17,7 @@ from pytorch_lightning.loggers import WandbLogger
 from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
 from labkit.errors import ConfigError
+from labkit.resolvers import wandb_offline
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,12 @@ def _start_wandb_service_in_background() -> None:
     """Start W&B's helper process while the data load, instead of on the run's critical path."""
     import wandb
 
-    threading.Thread(target=wandb.setup, name="wandb-setup", daemon=True).start()
+    # The mode must be the logger's: setup fixes the process-wide defaults, and an "online"
+    # default there would make the later offline init ask for a login.
+    settings = wandb.Settings(mode="offline" if wandb_offline() else "online")
+    threading.Thread(
+        target=wandb.setup, kwargs={"settings": settings}, name="wandb-setup", daemon=True
+    ).start()
 
 
 def _record_failure(output_dir: str, err: BaseException) -> None:

@@ -19,10 +19,17 @@ TINY_ARGS = (
 
 
 def run_train(
-    cwd: Path, *args: str, labkit_data: Path | None = None, timeout: int = 300
+    cwd: Path,
+    *args: str,
+    labkit_data: Path | None = None,
+    timeout: int = 300,
+    wandb_env: bool = True,
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "LABKIT_DATA"}
-    env.update({"WANDB_MODE": "offline", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    """``wandb_env=False`` runs with no WANDB_* variables at all, as on a fresh user machine."""
+    env = {k: v for k, v in os.environ.items() if k != "LABKIT_DATA" and not k.startswith("WANDB")}
+    env.update({"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    if wandb_env:
+        env["WANDB_MODE"] = "offline"
     if labkit_data is not None:
         env["LABKIT_DATA"] = str(labkit_data)
     return subprocess.run(
@@ -30,6 +37,7 @@ def run_train(
         cwd=cwd,
         env=env,
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         timeout=timeout,
     )

@@ -47,3 +47,21 @@ def test_bad_input_ends_with_one_clear_message(tmp_path, args, expected):
     assert expected in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists(), "a failed run left files in the data cache"
+
+
+def test_without_any_wandb_setting_a_run_goes_offline_and_never_asks_for_a_login(
+    tmp_path, tiny_data_root
+):
+    from tests.cli_runner import TINY_ARGS, run_train
+
+    args = [a for a in TINY_ARGS if a != "logger=csv"]
+    result = run_train(
+        tmp_path,
+        *args,
+        "trainer.max_epochs=1",
+        "hydra.run.dir=run",
+        labkit_data=tiny_data_root,
+        wandb_env=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list((tmp_path / "run" / "wandb").glob("offline-run-*/run-*.wandb"))
