@@ -1,0 +1,108 @@
+"""Find and read the course's ``ulu.csv`` point cloud with NumPy alone (no torch).
+
+The file holds 3-D points (header ``x,y,z``; 8778 rows in the real file), a linear image of
+(x, y, colour) points of a logo. Resolution order, as for the IDX datasets:
+``data_dir/iml/ulu.csv`` (writable cache) -> ``LABKIT_DATA/iml/ulu.csv`` (read-only copies) ->
+download from the course repository into ``data_dir`` -> one :class:`DataError` naming every file
+looked for and how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from labkit.errors import DataError
+
+ULU_RELATIVE_PATH = Path("iml") / "ulu.csv"
+ULU_URL = "https://raw.githubusercontent.com/cgadski/iml_2025/main/data/ulu.csv"
+ULU_HEADER = ("x", "y", "z")
+DOWNLOAD_TIMEOUT_S = 20
+
+
+def read_ulu_csv(path: str | Path) -> np.ndarray:
+    """Points ``(N, 3) float64`` from a CSV with header ``x,y,z``.
+
+    Raises DataError when the header differs, a row does not have three numbers, or the file
+    holds no rows.
+    """
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = tuple(name.strip() for name in f.readline().strip().split(","))
+            if header != ULU_HEADER:
+                raise DataError(
+                    f"{path}: header is {','.join(header)!r}, expected {','.join(ULU_HEADER)!r}. "
+                    f"{_fix_hint(path)}"
+                )
+            with warnings.catch_warnings():  # an empty body is reported below, not as a warning
+                warnings.simplefilter("ignore", UserWarning)
+                points = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise DataError(f"Cannot read {path} as x,y,z rows: {err}. {_fix_hint(path)}") from err
+    if points.ndim != 2 or points.shape[1] != 3 or len(points) == 0:
+        raise DataError(
+            f"{path}: expected (N, 3) points with N > 0, got shape {points.shape}. {_fix_hint(path)}"
+        )
+    if not np.isfinite(points).all():
+        raise DataError(f"{path}: contains NaN or infinite values. {_fix_hint(path)}")
+    return points
+
+
+def _fix_hint(path: Path) -> str:
+    return f"Delete {path} and run again to re-fetch it, or copy a good one from {ULU_URL}."
+
+
+def _download(url: str, target: Path) -> None:
+    """Fetch ``url`` into ``target`` through a temporary file, so a failure leaves nothing behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            partial.write_bytes(response.read())
+        read_ulu_csv(partial)  # validate before it takes the real name
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def locate_ulu(
+    data_dir: str | Path,
+    labkit_data: str | Path | None = None,
+    download: bool = True,
+    url: str = ULU_URL,
+) -> Path:
+    """Path of ``ulu.csv``: ``data_dir``, then ``labkit_data``, then a download into ``data_dir``."""
+    data_dir = Path(data_dir).expanduser()
+    candidates = [data_dir / ULU_RELATIVE_PATH]
+    if labkit_data:
+        candidates.append(Path(labkit_data).expanduser() / ULU_RELATIVE_PATH)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    reason = "download disabled"
+    if download:
+        try:
+            _download(url, candidates[0])
+            return candidates[0]
+        except Exception as err:  # offline, HTTP error, bad content: all end in the message below
+            reason = f"download from {url} failed: {err}"
+    raise DataError(
+        "ulu.csv not found. Looked for:\n  " + "\n  ".join(str(c) for c in candidates) + f"\n"
+        f"{reason}.\nFix: connect to the internet (it is downloaded into data_dir), or set "
+        f"LABKIT_DATA to a folder holding {ULU_RELATIVE_PATH}, or put the file at {candidates[0]}."
+    )
+
+
+def load_ulu(
+    data_dir: str | Path,
+    labkit_data: str | Path | None = None,
+    download: bool = True,
+    url: str = ULU_URL,
+) -> np.ndarray:
+    """The ulu point cloud ``(N, 3) float64`` (columns x, y, z), from wherever it is found first."""
+    return read_ulu_csv(locate_ulu(data_dir, labkit_data, download, url))

@@ -1,0 +1,28 @@
+"""Markdown tables for ``results.md`` files (GitHub-flavoured, numbers formatted for reading)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def format_number(value: object, digits: int = 4) -> str:
+    """Floats with ``digits`` significant digits (``1.234e-05`` when small or large); others as is."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "diverged" if value == float("inf") else str(value)
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """``| h1 | h2 |`` header, separator, one line per row; numbers right-aligned."""
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if _numeric(rows, i) else "---" for i in range(len(headers))) + "|",
+    ]
+    lines += ["| " + " | ".join(format_number(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _numeric(rows: Sequence[Sequence[object]], column: int) -> bool:
+    return bool(rows) and all(isinstance(row[column], int | float) for row in rows)
