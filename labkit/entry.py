@@ -15,26 +15,40 @@ from labkit.errors import LabkitError
 T = TypeVar("T")
 
 
-def _user_error(err: BaseException) -> LabkitError | None:
-    """The LabkitError behind ``err`` (Hydra wraps errors raised in constructors), if any."""
+def _user_error(err: BaseException) -> str | None:
+    """The message for the user behind ``err``, or None for a bug (which keeps its traceback).
+
+    User errors are LabkitErrors, and ValueError/TypeError raised while Hydra builds an object
+    from the config: a constructor rejecting a value (an unknown activation name) or a key it does
+    not take (a misspelt option under a ``_target_``).
+    """
+    built = None
     while err is not None:
         if isinstance(err, LabkitError):
-            return err
-        if not isinstance(err, InstantiationException):
-            return None
-        err = err.__cause__
+            return str(err)
+        if isinstance(err, InstantiationException):
+            built = str(err).split(":", 1)[0]  # "Error in call to target 'nets.mlp.MLP'"
+            err = err.__cause__
+            continue
+        if built and isinstance(err, ValueError | TypeError):
+            reason = str(err).rstrip(".")
+            return f"{built}: {reason}. Fix that value or key in the config or on the command line."
+        return None
     return None
 
 
 def run_or_explain(task: Callable[[], T]) -> T:
-    """Call ``task``; on a LabkitError print its message (no traceback) and exit with status 2."""
+    """Call ``task``; on a user error print one message (no traceback) and exit with status 2."""
     try:
         return task()
     except Exception as err:
         user_error = _user_error(err)
         if user_error is None:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {user_error}", highlight=False)
+        # soft_wrap: a message a script may grep for stays on one line, whatever the width.
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {user_error}", highlight=False
+        )
         sys.exit(2)
 
 

@@ -38,8 +38,20 @@ def test_help_lists_the_experiments(tmp_path):
             ["paths.data_dir=/nonexistent/place", "data.download=false"],
             "MNIST (train) not found. Looked for:\n  /nonexistent/place/MNIST/raw/",
         ),
+        (["trainer.max_epoch=3"], "Could not override 'trainer.max_epoch'"),
+        (["model.net.activation=swishy"], "Unknown activation 'swishy'; choose one of"),
+        (["+model.net.widht=3"], "unexpected keyword argument 'widht'"),
+        (["ckpt_path=/no/such.ckpt"], "ckpt_path=/no/such.ckpt does not exist"),
     ],
-    ids=["unknown-experiment", "negative-lr", "wrong-data-dir"],
+    ids=[
+        "unknown-experiment",
+        "negative-lr",
+        "wrong-data-dir",
+        "unknown-key",
+        "unknown-activation",
+        "unknown-constructor-key",
+        "missing-checkpoint",
+    ],
 )
 def test_bad_input_ends_with_one_clear_message(tmp_path, args, expected):
     result = _run(tmp_path, *args)
