@@ -17,7 +17,6 @@ from pytorch_lightning.loggers import WandbLogger
 from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
 from labkit.errors import ConfigError
-from labkit.resolvers import wandb_offline
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +43,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
         torch.set_num_threads(cfg.threads)
     pl.seed_everything(cfg.seed, workers=True)
 
-    if any(
-        isinstance(node, DictConfig) and "WandbLogger" in str(node.get("_target_", ""))
+    wandb_nodes = [
+        node
         for node in (cfg.get("logger") or {}).values()
-    ):
-        _start_wandb_service_in_background()
+        if isinstance(node, DictConfig) and "WandbLogger" in str(node.get("_target_", ""))
+    ]
+    if wandb_nodes:
+        _start_wandb_service_in_background(offline=bool(wandb_nodes[0].get("offline", False)))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_all(cfg.get("callbacks"))
@@ -81,13 +82,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
-def _start_wandb_service_in_background() -> None:
+def _start_wandb_service_in_background(offline: bool) -> None:
     """Start W&B's helper process while the data load, instead of on the run's critical path."""
     import wandb
 
     # The mode must be the logger's: setup fixes the process-wide defaults, and an "online"
     # default there would make the later offline init ask for a login.
-    settings = wandb.Settings(mode="offline" if wandb_offline() else "online")
+    settings = wandb.Settings(mode="offline" if offline else "online")
     threading.Thread(
         target=wandb.setup, kwargs={"settings": settings}, name="wandb-setup", daemon=True
     ).start()
