@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
-from rich.console import Console
-from rich.table import Table
 
 from callbacks.wandb_media import log_table, set_summary
+from labkit.results_table import print_results_table
 
 
 class RunSummary(pl.Callback):
@@ -44,15 +43,7 @@ class RunSummary(pl.Callback):
         }
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
-        table = Table(title=self.title)
-        table.add_column("metric")
-        table.add_column("value", justify="right")
-        for key, value in summary.items():
-            table.add_row(
-                key,
-                f"{value:.4f}" if isinstance(value, float) and key != "wall_time_s" else str(value),
-            )
-        Console().print(table)
+        print_results_table(self.title, summary)
         rows = [[k, str(v)] for k, v in summary.items()]
         log_table(trainer, "final_metrics", columns=["metric", "value"], rows=rows)
         set_summary(trainer, {f"final/{k}": v for k, v in metrics.items()})

@@ -1,30 +1,12 @@
 """train.py as a user runs it: help, and one clear message (no traceback) for each bad input."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(tmp_path, *args, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k != "LABKIT_DATA"}
-    env.update({"WANDB_MODE": "offline", **(env_extra or {})})
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.cli_runner import TINY_ARGS, run_train
 
 
 def test_help_lists_the_experiments(tmp_path):
-    result = _run(tmp_path, "--help")
+    result = run_train(tmp_path, "--help")
     assert result.returncode == 0
     assert "experiment:" in result.stdout and "mnist_mlp" in result.stdout
 
@@ -54,7 +36,7 @@ def test_help_lists_the_experiments(tmp_path):
     ],
 )
 def test_bad_input_ends_with_one_clear_message(tmp_path, args, expected):
-    result = _run(tmp_path, *args)
+    result = run_train(tmp_path, *args)
     assert result.returncode != 0
     assert expected in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
@@ -64,8 +46,6 @@ def test_bad_input_ends_with_one_clear_message(tmp_path, args, expected):
 def test_without_any_wandb_setting_a_run_goes_offline_and_never_asks_for_a_login(
     tmp_path, tiny_data_root
 ):
-    from tests.cli_runner import TINY_ARGS, run_train
-
     args = [a for a in TINY_ARGS if a != "logger=csv"]
     result = run_train(
         tmp_path,
