@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytorch_lightning as pl
 import torch
 
@@ -15,14 +17,26 @@ class NonFiniteLossError(LabkitError):
 class NonFiniteLossGuard(pl.Callback):
     """Raises :class:`NonFiniteLossError` naming the step whose loss was NaN/inf.
 
-    Lightning runs checkpoint callbacks after all others, so the guard fires before any checkpoint
-    of that step is written: ``last.ckpt`` keeps the last good weights. Before raising, it logs
-    ``run/failed = 1`` and ``run/nonfinite_step`` to every logger (a row in metrics.csv, a point in
-    W&B); the entry point then marks the W&B run as failed.
+    On CPU every step's loss is read at once (``loss.item()``, under a microsecond). On a GPU
+    that read would stall the device queue every step, so the guard instead folds each step's
+    finiteness into a flag on the device and reads it every ``device_check_every_n_steps`` steps
+    and before any checkpoint is saved; the error then names the window of steps.
+
+    Lightning runs checkpoint callbacks after all others, and ``on_save_checkpoint`` comes before
+    the file is written, so ``last.ckpt`` keeps the last good weights. Before raising, the guard
+    logs ``run/failed = 1`` and ``run/nonfinite_step`` to every logger (a row in metrics.csv, a
+    point in W&B); the entry point then marks the W&B run as failed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, device_check_every_n_steps: int = 50) -> None:
+        if device_check_every_n_steps < 1:
+            raise ValueError(
+                f"device_check_every_n_steps must be >= 1, got {device_check_every_n_steps}."
+            )
+        self.device_check_every_n_steps = device_check_every_n_steps
         self._step = 0
+        self._all_finite: torch.Tensor | None = None  # device flag since the last read
+        self._checked_up_to = -1  # last step known to be finite
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module, batch, batch_idx: int) -> None:
         # global_step counts optimizer steps, and is already advanced by on_train_batch_end.
@@ -32,15 +46,45 @@ class NonFiniteLossGuard(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if loss is None or bool(torch.isfinite(loss.detach()).all()):
+        if loss is None:
             return
+        loss = loss.detach()
+        if self._reads_are_cheap(loss):
+            if not math.isfinite(loss.item()):
+                self._fail(trainer, f"{loss.item()} at step {self._step}", batch_idx)
+            self._checked_up_to = self._step
+            return
+        finite = torch.isfinite(loss).all()
+        self._all_finite = finite if self._all_finite is None else self._all_finite & finite
+        if (self._step + 1) % self.device_check_every_n_steps == 0:
+            self._read_device_flag(trainer, batch_idx)
+
+    @staticmethod
+    def _reads_are_cheap(loss: torch.Tensor) -> bool:
+        return loss.device.type == "cpu"
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module, checkpoint: dict) -> None:
+        self._read_device_flag(trainer, batch_idx=None)
+
+    def _read_device_flag(self, trainer: pl.Trainer, batch_idx: int | None) -> None:
+        if self._all_finite is None:
+            return
+        finite, self._all_finite = bool(self._all_finite), None
+        first = self._checked_up_to + 1
+        if not finite:
+            self._fail(trainer, f"not finite between steps {first} and {self._step}", batch_idx)
+        self._checked_up_to = self._step
+
+    def _fail(self, trainer: pl.Trainer, what: str, batch_idx: int | None) -> None:
         step = self._step
         for logger in trainer.loggers:
             logger.log_metrics({"run/failed": 1.0, "run/nonfinite_step": float(step)}, step=step)
             logger.save()
+        where = f"epoch {trainer.current_epoch}" + (
+            f", batch {batch_idx}" if batch_idx is not None else ""
+        )
         raise NonFiniteLossError(
-            f"The training loss is {float(loss)} at step {step} (epoch {trainer.current_epoch}, "
-            f"batch {batch_idx}); training stopped. The last good weights are in the run's "
-            f"checkpoints/last.ckpt. Try a lower learning rate (model.optimizer.lr) or gradient "
-            f"clipping (trainer.gradient_clip_val=1.0)."
+            f"The training loss is {what} ({where}); training stopped. The last good weights "
+            f"are in the run's checkpoints/last.ckpt. Try a lower learning rate "
+            f"(model.optimizer.lr) or gradient clipping (trainer.gradient_clip_val=1.0)."
         )

@@ -52,7 +52,15 @@ def save_curve_panels(
         )
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
+    # Fixed margins instead of tight_layout, which draws the figure twice (half of the ~0.4 s
+    # this takes inside a training run); the panel size is fixed, so the margins fit.
+    fig.subplots_adjust(
+        left=0.12 / len(panels) ** 0.5,
+        right=0.97,
+        bottom=0.13,
+        top=0.82 if suptitle else 0.9,
+        wspace=0.28,
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -108,7 +116,7 @@ def save_image_grid(
         )
     ax.set_axis_off()
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9)  # not tight_layout: 2x slower
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

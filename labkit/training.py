@@ -10,13 +10,14 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
-import torch
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
 from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
 from labkit.errors import ConfigError
+from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             f"experiment={cfg.get('task_name')}`, not train.py."
         )
     check_config(cfg)
-    if cfg.get("threads"):
-        torch.set_num_threads(cfg.threads)
+    set_threads(cfg.get("threads"))
+    skip_gpu_probe_without_gpus()
     pl.seed_everything(cfg.seed, workers=True)
 
     wandb_nodes = [
@@ -54,6 +55,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_all(cfg.get("callbacks"))
     loggers = _instantiate_all(cfg.get("logger"))
+    if not loggers:
+        # With logger=none there is nowhere to log learning rates to, and Lightning's
+        # LearningRateMonitor would stop the run at its start.
+        callbacks = [cb for cb in callbacks if not isinstance(cb, LearningRateMonitor)]
     ckpt_path = resume_path(cfg.get("ckpt_path"), cfg.get("resume", False), cfg.paths.output_dir)
     if ckpt_path:
         check_checkpoint_fits(ckpt_path, model)

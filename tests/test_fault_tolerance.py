@@ -7,12 +7,12 @@ import signal
 import pytest
 import torch
 
-from callbacks.nonfinite_loss_guard import NonFiniteLossError
+from callbacks.nonfinite_loss_guard import NonFiniteLossError, NonFiniteLossGuard
 from labkit.errors import ConfigError
 from labkit.training import train
 from tests.cli_runner import TINY_ARGS, run_train, summary
 
-EPOCHS = ("trainer.max_epochs=3", "callbacks.mid_epoch_checkpoint.every_n_train_steps=5")
+EPOCHS = ("trainer.max_epochs=3", "callbacks.last_checkpoint.every_n_train_steps=5")
 
 
 def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(tmp_path, tiny_data_root):
@@ -75,7 +75,7 @@ def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(
     cfg = make_cfg(
         "trainer.max_epochs=2",
         "callbacks.progress_bar=null",
-        "callbacks.mid_epoch_checkpoint.every_n_train_steps=4",
+        "callbacks.last_checkpoint.every_n_train_steps=4",
         "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
         "+callbacks.poison.step=6",
     )
@@ -90,3 +90,20 @@ def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(
     assert last["global_step"] == 4
     weights = {k: w for k, w in last["state_dict"].items() if k.startswith("net.")}
     assert weights and all(torch.isfinite(w).all() for w in weights.values()), "NaN checkpointed"
+
+
+def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(make_cfg, tmp_path, monkeypatch):
+    # The GPU path (no per-step read), exercised on CPU tensors: the NaN of step 6 is found
+    # when the checkpoint after step 7 is about to be written, and that checkpoint is not.
+    monkeypatch.setattr(NonFiniteLossGuard, "_reads_are_cheap", staticmethod(lambda loss: False))
+    cfg = make_cfg(
+        "trainer.max_epochs=2",
+        "callbacks.progress_bar=null",
+        "callbacks.last_checkpoint.every_n_train_steps=4",
+        "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
+        "+callbacks.poison.step=6",
+    )
+    with pytest.raises(NonFiniteLossError, match=r"not finite between steps 4 and 7 \(epoch 0"):
+        train(cfg)
+    last = torch.load(tmp_path / "run" / "checkpoints/last.ckpt", weights_only=True)
+    assert last["global_step"] == 4

@@ -60,3 +60,10 @@ def test_offline_wandb_run_leaves_media_and_a_syncable_record(make_cfg, tmp_path
     assert [n.split("_")[0] for n in images] == ["curves", "test"], f"found {images}"
     tables = list((run / "files" / "media" / "table").rglob("*.table.json"))
     assert tables and "test/acc" in Path(tables[0]).read_text()
+
+
+def test_a_run_without_loggers_trains_and_tests(make_cfg, tmp_path):
+    # LearningRateMonitor needs a logger; with logger=none it must step aside, not stop the run.
+    metrics = train(make_cfg(*TINY, "logger=none"))
+    assert metrics["test/acc"] > 0.8
+    assert not (tmp_path / "run" / "metrics.csv").exists()
