@@ -2,8 +2,8 @@
 
 A ``DataLoader`` over a ``TensorDataset`` indexes and collates sample by sample; slicing whole
 batches out of one tensor costs one gather per batch instead. Lightning accepts any sized iterable
-as a dataloader and calls ``batch_sampler.set_epoch`` on it, so shuffling stays reproducible per
-epoch (and after a resume) and each DDP rank reads its own disjoint shard.
+as a dataloader and calls ``set_epoch`` on its ``sampler`` at every epoch start, so shuffling stays
+reproducible per epoch (and after a resume) and each DDP rank reads its own disjoint shard.
 """
 
 from __future__ import annotations
@@ -83,6 +83,11 @@ class TensorBatchLoader:
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
+
+    @property
+    def sampler(self) -> ShardedBatchSampler:
+        """Where Lightning looks for ``set_epoch`` (it never looks at ``batch_sampler`` itself)."""
+        return self.batch_sampler
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.batch_sampler.epoch, "batches_done": self._yielded}

@@ -42,3 +42,37 @@ def test_loader_yields_matching_slices_and_reports_its_length():
 def test_zero_batch_size_is_a_config_error():
     with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
         ShardedBatchSampler(10, 0, shuffle=True)
+
+
+def test_lightning_reshuffles_every_epoch():
+    # Lightning calls set_epoch only on `loader.sampler`; without it every epoch would repeat
+    # epoch 0's order (a bug this codebase once had).
+    import pytorch_lightning as pl
+
+    x = torch.arange(12, dtype=torch.float32).unsqueeze(1)
+    loader = TensorBatchLoader(x, torch.zeros(12), ShardedBatchSampler(12, 4, True, seed=3))
+    seen: list[list[int]] = []
+
+    class Record(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def training_step(self, batch, batch_idx):
+            if batch_idx == 0:
+                seen.append([])
+            seen[-1] += batch[0].squeeze(1).long().tolist()
+            return (self.w * batch[0]).sum()
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.0)
+
+    trainer = pl.Trainer(
+        max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False
+    )
+    trainer.fit(Record(), train_dataloaders=loader)
+    expected = [
+        torch.randperm(12, generator=torch.Generator().manual_seed(3 + e)).tolist()
+        for e in range(3)
+    ]
+    assert seen == expected and seen[0] != seen[1]
