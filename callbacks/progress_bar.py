@@ -11,7 +11,7 @@ class ThrottledRichProgressBar(RichProgressBar):
 
     Lightning's bar updates its task and re-reads every progress-bar metric after each training
     batch, and its refresh thread then redraws the whole display (bar plus metrics table) under
-    the GIL. On a small CPU model that is several percent of the run's time. Here the bar moves
+    the GIL, which is visible next to a small CPU model's step. Here the bar moves
     every ``update_every_n_batches`` batches and on the epoch's last batch; the redraws stay
     capped at ``refresh_rate`` per second.
 
@@ -22,7 +22,7 @@ class ThrottledRichProgressBar(RichProgressBar):
     """
 
     def __init__(
-        self, refresh_rate: int = 4, update_every_n_batches: int = 20, leave: bool = False
+        self, refresh_rate: int = 20, update_every_n_batches: int = 20, leave: bool = False
     ) -> None:
         if update_every_n_batches < 1:
             raise ValueError(
