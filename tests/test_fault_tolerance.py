@@ -71,14 +71,18 @@ def test_checkpoint_of_another_model_is_refused_with_the_mismatch(make_cfg, tmp_
         train(cfg)
 
 
+# NaN weights before step 6, last.ckpt every 4 steps: the last good checkpoint is step 4's.
+NAN_AT_STEP_6 = (
+    "trainer.max_epochs=2",
+    "callbacks.progress_bar=null",
+    "callbacks.last_checkpoint.every_n_train_steps=4",
+    "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
+    "+callbacks.poison.step=6",
+)
+
+
 def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(make_cfg, tmp_path):
-    cfg = make_cfg(
-        "trainer.max_epochs=2",
-        "callbacks.progress_bar=null",
-        "callbacks.last_checkpoint.every_n_train_steps=4",
-        "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
-        "+callbacks.poison.step=6",
-    )
+    cfg = make_cfg(*NAN_AT_STEP_6)
     with pytest.raises(NonFiniteLossError, match=r"training loss is nan at step 6 \(epoch 0"):
         train(cfg)
     run = tmp_path / "run"
@@ -96,13 +100,7 @@ def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(make_cfg, tmp_p
     # The GPU path (no per-step read), exercised on CPU tensors: the NaN of step 6 is found
     # when the checkpoint after step 7 is about to be written, and that checkpoint is not.
     monkeypatch.setattr(NonFiniteLossGuard, "_reads_are_cheap", staticmethod(lambda loss: False))
-    cfg = make_cfg(
-        "trainer.max_epochs=2",
-        "callbacks.progress_bar=null",
-        "callbacks.last_checkpoint.every_n_train_steps=4",
-        "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
-        "+callbacks.poison.step=6",
-    )
+    cfg = make_cfg(*NAN_AT_STEP_6)
     with pytest.raises(NonFiniteLossError, match=r"not finite between steps 4 and 7 \(epoch 0"):
         train(cfg)
     last = torch.load(tmp_path / "run" / "checkpoints/last.ckpt", weights_only=True)

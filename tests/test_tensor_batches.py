@@ -1,6 +1,7 @@
 """Batches sliced from tensors: shapes, per-epoch shuffling, and disjoint DDP shards."""
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
@@ -47,8 +48,6 @@ def test_zero_batch_size_is_a_config_error():
 def test_lightning_reshuffles_every_epoch():
     # Lightning calls set_epoch only on `loader.sampler`; without it every epoch would repeat
     # epoch 0's order (a bug this codebase once had).
-    import pytorch_lightning as pl
-
     x = torch.arange(12, dtype=torch.float32).unsqueeze(1)
     loader = TensorBatchLoader(x, torch.zeros(12), ShardedBatchSampler(12, 4, True, seed=3))
     seen: list[list[int]] = []
