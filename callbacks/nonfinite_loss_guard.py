@@ -48,15 +48,20 @@ class NonFiniteLossGuard(pl.Callback):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         if loss is None:
             return
+        # One loss, or (K,) losses when the module runs K optimizer steps per Lightning step
+        # (steps self._step ... global_step - 1).
         loss = loss.detach()
         if self._reads_are_cheap(loss):
-            if not math.isfinite(loss.item()):
-                self._fail(trainer, f"{loss.item()} at step {self._step}", batch_idx)
-            self._checked_up_to = self._step
+            values = loss.flatten().tolist()
+            bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+            if bad is not None:
+                self._fail(trainer, f"{values[bad]} at step {self._step + bad}", batch_idx)
+            self._checked_up_to = trainer.global_step - 1
             return
         finite = torch.isfinite(loss).all()
         self._all_finite = finite if self._all_finite is None else self._all_finite & finite
-        if (self._step + 1) % self.device_check_every_n_steps == 0:
+        every = self.device_check_every_n_steps
+        if trainer.global_step // every > self._step // every:  # a multiple of `every` passed
             self._read_device_flag(trainer, batch_idx)
 
     @staticmethod
@@ -70,10 +75,10 @@ class NonFiniteLossGuard(pl.Callback):
         if self._all_finite is None:
             return
         finite, self._all_finite = bool(self._all_finite), None
-        first = self._checked_up_to + 1
+        first, last = self._checked_up_to + 1, trainer.global_step - 1
         if not finite:
-            self._fail(trainer, f"not finite between steps {first} and {self._step}", batch_idx)
-        self._checked_up_to = self._step
+            self._fail(trainer, f"not finite between steps {first} and {last}", batch_idx)
+        self._checked_up_to = last
 
     def _fail(self, trainer: pl.Trainer, what: str, batch_idx: int | None) -> None:
         step = self._step

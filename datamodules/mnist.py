@@ -8,6 +8,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from datamodules.batch_groups import BatchGroups
 from datamodules.idx_files import load_split, locate_split
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
 from labkit.errors import ConfigError
@@ -25,6 +26,9 @@ class MNISTDataModule(pl.LightningDataModule):
         batch_size: training batch size *per device* (DDP multiplies it by the world size).
         eval_batch_size: batch size for validation and test (no gradients, so larger is cheaper).
         val_size: images held out of the 60000 training images for validation.
+        steps_per_execution: training batches per Lightning step; above 1 the training loader
+            hands out lists of that many batches (``BatchGroups``), for a module with the same
+            ``steps_per_execution``.
     """
 
     dataset_name = "MNIST"
@@ -42,6 +46,7 @@ class MNISTDataModule(pl.LightningDataModule):
         mean: float,
         std: float,
         download: bool = True,
+        steps_per_execution: int = 1,
     ) -> None:
         super().__init__()
         for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
@@ -49,11 +54,16 @@ class MNISTDataModule(pl.LightningDataModule):
                 raise ConfigError(f"data.{name} must be a positive integer, got {value!r}.")
         if std <= 0:
             raise ConfigError(f"data.std must be > 0, got {std}.")
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ConfigError(
+                f"data.steps_per_execution must be an integer >= 1, got {steps_per_execution!r}."
+            )
         self.save_hyperparameters(logger=False)
         self.data_dir, self.labkit_data = Path(data_dir), labkit_data
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_size, self.split_seed, self.shuffle_seed = val_size, split_seed, shuffle_seed
         self.mean, self.std, self.download = mean, std, download
+        self.steps_per_execution = steps_per_execution
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     @property
@@ -100,8 +110,13 @@ class MNISTDataModule(pl.LightningDataModule):
         )
         return TensorBatchLoader(x, y, sampler)
 
-    def train_dataloader(self) -> TensorBatchLoader:
-        return self._loader("train", self.batch_size, shuffle=True)
+    def train_dataloader(self) -> TensorBatchLoader | BatchGroups:
+        loader = self._loader("train", self.batch_size, shuffle=True)
+        return (
+            loader
+            if self.steps_per_execution == 1
+            else BatchGroups(loader, self.steps_per_execution)
+        )
 
     def val_dataloader(self) -> TensorBatchLoader:
         return self._loader("val", self.eval_batch_size, shuffle=False)

@@ -54,6 +54,14 @@ class ImageClassifier(pl.LightningModule):
         scheduler_interval: ``"epoch"`` or ``"step"``: how often the scheduler steps. Per-step
             schedulers that take ``total_steps`` (OneCycleLR) get the run's total number of steps.
         num_classes: number of classes; the net's output width is checked against it.
+        steps_per_execution: optimizer steps per Lightning step (as in Keras). With K > 1 the
+            training loader must hand out lists of up to K batches (``BatchGroups``, the data
+            config's ``steps_per_execution``), and the module steps the optimizer and scheduler
+            itself (Lightning's manual optimization), spreading Lightning's per-step cost over K
+            steps. The optimizer steps, their order and ``global_step`` are those of K = 1; what
+            counts executions is Lightning's own step: the progress bar, ``log_every_n_steps`` and
+            the step axis of the loggers. Lightning rejects ``gradient_clip_val`` and
+            ``accumulate_grad_batches`` with K > 1.
     """
 
     def __init__(
@@ -63,6 +71,7 @@ class ImageClassifier(pl.LightningModule):
         num_classes: int,
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
+        steps_per_execution: int = 1,
     ) -> None:
         super().__init__()
         # The net lives in the state dict and the factories in the run's config; checkpoints then
@@ -73,6 +82,12 @@ class ImageClassifier(pl.LightningModule):
             raise ValueError(
                 f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}."
             )
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ConfigError(
+                f"steps_per_execution must be an integer >= 1, got {steps_per_execution!r}."
+            )
+        self.steps_per_execution = steps_per_execution
+        self.automatic_optimization = steps_per_execution == 1
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
         self.num_classes = num_classes
@@ -114,7 +129,8 @@ class ImageClassifier(pl.LightningModule):
             self.epoch_acc[key].update(accuracy, weight=count)
         acc = self.epoch_acc[key].compute()
         # on_epoch explicitly: inside training_step Lightning's default would be per step.
-        epoch = {"on_step": False, "on_epoch": True}
+        # One value per epoch, already sample-weighted: batch_size=1 spares Lightning guessing it.
+        epoch = {"on_step": False, "on_epoch": True, "batch_size": 1}
         self.log(
             f"{stage}/{loss_name}",
             self.epoch_loss[key].compute(),
@@ -126,18 +142,59 @@ class ImageClassifier(pl.LightningModule):
         self.epoch_loss[key].reset()
         return acc
 
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._step(batch, "tr")
-        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
-            # Only on the steps Lightning sends to the loggers: each self.log call costs ~1 ms.
-            self.log("train/loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        """``batch``: ``(x, y)``, or with ``steps_per_execution`` > 1 a list of up to K of them.
+
+        Returns the loss to back-propagate (K = 1) or the K detached losses, ``(K,)``, for the
+        callbacks that watch it (the non-finite loss guard).
+        """
+        grouped = isinstance(batch, list)
+        if grouped == self.automatic_optimization:
+            raise ConfigError(
+                f"model.steps_per_execution={self.steps_per_execution} but the training loader "
+                f"hands out {'lists of batches' if grouped else 'single batches'}; set both from "
+                "one value, e.g. steps_per_execution=8 (configs give it to model and data)."
+            )
+        loss = self._run_execution(batch) if grouped else self._step(batch, "tr")
+        # Lightning sends logs to the loggers every log_every_n_steps of its own steps; logging
+        # on the other steps would cost ~1 ms each for nothing.
+        lightning_step = self.current_epoch * self.trainer.num_training_batches + batch_idx
+        if (lightning_step + 1) % self.trainer.log_every_n_steps == 0:
+            self.log(
+                "train/loss",
+                loss.detach().mean(),  # the mean over the execution's K steps
+                on_step=True,
+                on_epoch=False,
+                prog_bar=True,
+                batch_size=1,  # a per-step value: no epoch weighting to guess a batch size for
+            )
         if batch_idx + 1 == self.trainer.num_training_batches:
             # Logged with the last batch, not in on_train_epoch_end, so that callbacks (which
             # Lightning calls before the module's epoch-end hook) see this epoch's values.
             self._log_epoch("train", "tr", "loss_epoch")
         return loss
+
+    def _run_execution(self, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """One optimizer step per batch, as Lightning's automatic loop would have taken them."""
+        optimizer = self.optimizers()
+        scheduler = self.lr_schedulers() if self.scheduler_interval == "step" else None
+        losses = []
+        for batch in batches:
+            loss = self._step(batch, "tr")
+            optimizer.zero_grad()
+            self.manual_backward(loss)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses.append(loss.detach())
+        return torch.stack(losses)
+
+    def on_train_epoch_end(self) -> None:
+        # Lightning's automatic loop steps epoch schedulers; under manual optimization we do.
+        if not self.automatic_optimization and self.scheduler_interval == "epoch":
+            scheduler = self.lr_schedulers()
+            if scheduler is not None:
+                scheduler.step()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
@@ -154,6 +211,25 @@ class ImageClassifier(pl.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test", "test", "loss")
 
+    def _total_optimizer_steps(self) -> int:
+        """The optimizer steps this fit will take (Lightning's estimate counts executions)."""
+        trainer = self.trainer
+        executions = trainer.estimated_stepping_batches  # also sets up the train loader
+        if self.automatic_optimization:
+            return int(executions)
+        # An epoch's last execution may hold fewer than K batches: count the batches when we can.
+        total = executions * self.steps_per_execution
+        per_epoch = getattr(trainer.train_dataloader, "num_batches", None)
+        if (
+            per_epoch
+            and trainer.max_epochs not in (None, -1)
+            and trainer.limit_train_batches == 1.0
+        ):
+            total = min(total, per_epoch * trainer.max_epochs)
+        if trainer.max_steps != -1:
+            total = min(total, trainer.max_steps)
+        return int(total)
+
     def configure_optimizers(self) -> dict:
         optimizer = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:
@@ -162,7 +238,7 @@ class ImageClassifier(pl.LightningModule):
         wants_total = "total_steps" in inspect.signature(self.scheduler_factory).parameters
         wants_total &= "total_steps" not in getattr(self.scheduler_factory, "keywords", {})
         if self.scheduler_interval == "step" and wants_total:
-            extra["total_steps"] = int(self.trainer.estimated_stepping_batches)
+            extra["total_steps"] = self._total_optimizer_steps()
         scheduler = self.scheduler_factory(optimizer=optimizer, **extra)
         return {
             "optimizer": optimizer,

@@ -1,10 +1,13 @@
-"""ImageClassifier: its epoch metrics equal a direct computation, and it names bad net widths."""
+"""ImageClassifier: epoch metrics equal a direct computation, bad net widths are named, and grouped
+steps (steps_per_execution) take the same optimizer steps as single ones."""
 
 import pytest
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from callbacks.last_checkpoint import LastCheckpoint
+from datamodules.batch_groups import BatchGroups
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
 from labkit.errors import ConfigError
 from lightning_modules.classifier import ImageClassifier
@@ -75,3 +78,95 @@ def test_a_net_with_the_wrong_output_width_is_named():
     x, y = torch.randn(4, 1, 2, 2), torch.zeros(4, dtype=torch.long)
     with pytest.raises(ConfigError, match="outputs 5 logits .* num_classes=3"):
         _trainer().validate(_model(out_features=5), _loader(x, y, 4), verbose=False)
+
+
+def _steps_model(steps_per_execution, scheduler=None, interval="epoch"):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    return ImageClassifier(
+        net,
+        optimizer=lambda params: torch.optim.Adam(params, lr=0.01),
+        num_classes=3,
+        scheduler=scheduler,
+        scheduler_interval=interval,
+        steps_per_execution=steps_per_execution,
+    )
+
+
+def _fit(model, loader, epochs=2):
+    trainer = pl.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_epochs=epochs,
+        limit_val_batches=0,
+    )
+    trainer.fit(model, train_dataloaders=loader)
+    return trainer
+
+
+def _data(n=46):
+    gen = torch.Generator().manual_seed(3)
+    return torch.randn(n, 1, 2, 2, generator=gen), torch.randint(0, 3, (n,), generator=gen)
+
+
+def test_steps_per_execution_takes_the_same_steps_as_one_at_a_time():
+    x, y = _data()  # 10 batches of 5 (the last of 1): executions of 3, 3, 3, 1 batches
+    decay = lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)  # noqa: E731
+    one = _steps_model(1, scheduler=decay)
+    grouped = _steps_model(3, scheduler=decay)
+    one_trainer = _fit(one, _loader(x, y, 5))
+    grouped_trainer = _fit(grouped, BatchGroups(_loader(x, y, 5), 3))
+    assert grouped_trainer.global_step == one_trainer.global_step == 20
+    for a, b in zip(one.parameters(), grouped.parameters(), strict=True):
+        assert torch.equal(a, b)
+    # The epoch scheduler stepped twice in both, so the learning rates agree too.
+    assert grouped.optimizers().param_groups[0]["lr"] == pytest.approx(0.01 * 0.25)
+    assert one.optimizers().param_groups[0]["lr"] == pytest.approx(0.01 * 0.25)
+    assert (
+        grouped_trainer.callback_metrics["train/acc"] == one_trainer.callback_metrics["train/acc"]
+    )
+
+
+def test_a_per_step_schedule_spans_every_optimizer_step_when_steps_are_grouped():
+    x, y = _data()
+    one_cycle = lambda optimizer, total_steps: torch.optim.lr_scheduler.OneCycleLR(  # noqa: E731
+        optimizer, max_lr=0.01, total_steps=total_steps
+    )
+    model = _steps_model(4, scheduler=one_cycle, interval="step")
+    _fit(model, BatchGroups(_loader(x, y, 5), 4), epochs=3)
+    scheduler = model.lr_schedulers()
+    # 10 batches x 3 epochs; Lightning's own estimate counts 3 executions per epoch.
+    assert scheduler.total_steps == 30 and scheduler.last_epoch == 30
+
+
+@pytest.mark.parametrize("steps, grouped", [(3, False), (1, True)])
+def test_a_loader_that_does_not_match_steps_per_execution_is_named(steps, grouped):
+    x, y = _data()
+    loader = BatchGroups(_loader(x, y, 5), 3) if grouped else _loader(x, y, 5)
+    with pytest.raises(ConfigError, match="steps_per_execution"):
+        _fit(_steps_model(steps), loader, epochs=1)
+
+
+def test_last_checkpoint_saves_whenever_a_multiple_of_n_steps_is_passed(tmp_path):
+    x, y = _data(35)  # 7 batches of 5: executions end at steps 3, 6, 7 | 10, 13, 14
+    saved = []
+
+    class RecordSaves(pl.Callback):
+        def on_save_checkpoint(self, trainer, pl_module, checkpoint):
+            saved.append(trainer.global_step)
+
+    trainer = pl.Trainer(
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_epochs=2,
+        limit_val_batches=0,
+        callbacks=[LastCheckpoint(str(tmp_path), every_n_train_steps=4), RecordSaves()],
+    )
+    trainer.fit(_steps_model(3), train_dataloaders=BatchGroups(_loader(x, y, 5), 3))
+    # Multiples of 4 are passed at steps 6 (4), 10 (8) and 13 (12); 7 and 14 are epoch ends.
+    # Lightning's ModelCheckpoint, which waits for global_step % 4 == 0, would save only at 7, 14.
+    assert saved == [6, 7, 10, 13, 14]
+    assert (tmp_path / "last.ckpt").exists()

@@ -15,31 +15,39 @@ from tests.cli_runner import TINY_ARGS, run_train, summary
 EPOCHS = ("trainer.max_epochs=3", "callbacks.last_checkpoint.every_n_train_steps=5")
 
 
-def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(tmp_path, tiny_data_root):
-    # 500 training images / batch 32 = 16 steps per epoch; killed at step 22 (epoch 1, batch 6),
-    # the last checkpoint is from step 20, so the resumed run must skip exactly 4 batches.
-    straight = run_train(
-        tmp_path, *TINY_ARGS, *EPOCHS, "hydra.run.dir=straight", labkit_data=tiny_data_root
-    )
+@pytest.mark.parametrize(
+    "steps_per_execution, kill_at, saved_at",
+    [
+        # 500 training images / batch 32 = 16 steps per epoch. One step at a time: killed at
+        # step 22 (epoch 1, batch 6) with last.ckpt from step 20, so 4 batches are skipped.
+        (1, 22, 20),
+        # 8 steps per Lightning step: killed at step 24; last.ckpt is from step 24 (20 was
+        # passed), half-way through epoch 1, so 8 batches are skipped.
+        (8, 24, 24),
+    ],
+)
+def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(
+    tmp_path, tiny_data_root, steps_per_execution, kill_at, saved_at
+):
+    args = (*TINY_ARGS, *EPOCHS, f"steps_per_execution={steps_per_execution}")
+    straight = run_train(tmp_path, *args, "hydra.run.dir=straight", labkit_data=tiny_data_root)
     assert straight.returncode == 0, straight.stderr[-3000:]
 
     killed = run_train(
         tmp_path,
-        *TINY_ARGS,
-        *EPOCHS,
+        *args,
         "hydra.run.dir=crashed",
         "+callbacks.kill._target_=tests.crash_callbacks.KillAtStep",
-        "+callbacks.kill.step=22",
+        f"+callbacks.kill.step={kill_at}",
         labkit_data=tiny_data_root,
     )
     assert killed.returncode == -signal.SIGKILL
     last = torch.load(tmp_path / "crashed/checkpoints/last.ckpt", weights_only=True)
-    assert last["global_step"] == 20 and last["epoch"] == 1, "expected a mid-epoch checkpoint"
+    assert last["global_step"] == saved_at and last["epoch"] == 1, "expected a mid-epoch checkpoint"
 
     resumed = run_train(
         tmp_path,
-        *TINY_ARGS,
-        *EPOCHS,
+        *args,
         "hydra.run.dir=crashed",
         "resume=true",
         labkit_data=tiny_data_root,
@@ -71,37 +79,57 @@ def test_checkpoint_of_another_model_is_refused_with_the_mismatch(make_cfg, tmp_
         train(cfg)
 
 
-# NaN weights before step 6, last.ckpt every 4 steps: the last good checkpoint is step 4's.
-NAN_AT_STEP_6 = (
-    "trainer.max_epochs=2",
-    "callbacks.progress_bar=null",
-    "callbacks.last_checkpoint.every_n_train_steps=4",
-    "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
-    "+callbacks.poison.step=6",
+# NaN weights before step `poison`, last.ckpt every 4 steps. One step at a time, the NaN comes
+# at step 6 and the last good checkpoint is step 4's; 8 steps at a time, at step 8, with
+# last.ckpt written after step 8 (4 and 8 passed), before the weights were poisoned.
+NAN_RUNS = pytest.mark.parametrize(
+    "steps_per_execution, poison, good, gpu_window",
+    [(1, 6, 4, "4 and 7"), (8, 8, 8, "8 and 15")],
 )
 
 
-def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(make_cfg, tmp_path):
-    cfg = make_cfg(*NAN_AT_STEP_6)
-    with pytest.raises(NonFiniteLossError, match=r"training loss is nan at step 6 \(epoch 0"):
+def _nan_run(make_cfg, steps_per_execution, poison):
+    return make_cfg(
+        "trainer.max_epochs=2",
+        "callbacks.progress_bar=null",
+        "callbacks.last_checkpoint.every_n_train_steps=4",
+        f"steps_per_execution={steps_per_execution}",
+        "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
+        f"+callbacks.poison.step={poison}",
+    )
+
+
+@NAN_RUNS
+def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(
+    make_cfg, tmp_path, steps_per_execution, poison, good, gpu_window
+):
+    cfg = _nan_run(make_cfg, steps_per_execution, poison)
+    with pytest.raises(
+        NonFiniteLossError, match=rf"training loss is nan at step {poison} \(epoch 0"
+    ):
         train(cfg)
     run = tmp_path / "run"
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     failed = [r for r in rows if r.get("run/failed")]
-    assert failed and float(failed[0]["run/nonfinite_step"]) == 6
+    assert failed and float(failed[0]["run/nonfinite_step"]) == poison
     assert json.loads((run / "summary.json").read_text())["status"] == "failed"
     last = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
-    assert last["global_step"] == 4
+    assert last["global_step"] == good
     weights = {k: w for k, w in last["state_dict"].items() if k.startswith("net.")}
     assert weights and all(torch.isfinite(w).all() for w in weights.values()), "NaN checkpointed"
 
 
-def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(make_cfg, tmp_path, monkeypatch):
-    # The GPU path (no per-step read), exercised on CPU tensors: the NaN of step 6 is found
-    # when the checkpoint after step 7 is about to be written, and that checkpoint is not.
+@NAN_RUNS
+def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(
+    make_cfg, tmp_path, monkeypatch, steps_per_execution, poison, good, gpu_window
+):
+    # The GPU path (no per-step read), exercised on CPU tensors: the NaN is found when the next
+    # checkpoint is about to be written, and that checkpoint is not.
     monkeypatch.setattr(NonFiniteLossGuard, "_reads_are_cheap", staticmethod(lambda loss: False))
-    cfg = make_cfg(*NAN_AT_STEP_6)
-    with pytest.raises(NonFiniteLossError, match=r"not finite between steps 4 and 7 \(epoch 0"):
+    cfg = _nan_run(make_cfg, steps_per_execution, poison)
+    with pytest.raises(
+        NonFiniteLossError, match=rf"not finite between steps {gpu_window} \(epoch 0"
+    ):
         train(cfg)
     last = torch.load(tmp_path / "run" / "checkpoints/last.ckpt", weights_only=True)
-    assert last["global_step"] == 4
+    assert last["global_step"] == good

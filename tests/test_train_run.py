@@ -8,7 +8,8 @@ import pytest
 
 from labkit.training import train
 
-TINY = ("trainer.max_epochs=2", "trainer.log_every_n_steps=5", "callbacks.progress_bar=null")
+# 16 batches per epoch, in 2 executions of 8 (the default experiment): log every execution.
+TINY = ("trainer.max_epochs=2", "trainer.log_every_n_steps=1", "callbacks.progress_bar=null")
 
 
 def test_fast_dev_run_of_the_default_experiment(make_cfg):

@@ -1,0 +1,51 @@
+"""``last.ckpt`` at every epoch end and at least every N optimizer steps, however steps are grouped."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+
+class LastCheckpoint(ModelCheckpoint):
+    """Keeps ``<dirpath>/last.ckpt`` current, so a crash loses at most ``every_n_train_steps`` steps.
+
+    Saves at each epoch end (after validation, when there is one) and whenever a multiple of N
+    optimizer steps has been passed since its last save. Lightning's ModelCheckpoint falls short
+    on both: with ``save_top_k=0`` it writes ``last.ckpt`` only along with a top-k save, so never
+    at an epoch end; and it waits for ``global_step % N == 0``, which a module running K steps
+    per Lightning step (``steps_per_execution``) can step over, for good after an epoch's
+    shorter last execution. Not a time interval: Lightning's ``train_time_interval`` broadcasts
+    across DDP processes after every step.
+
+    Args:
+        dirpath: the run's checkpoint folder.
+        every_n_train_steps: optimizer steps between saves (at least 1).
+    """
+
+    def __init__(self, dirpath: str, every_n_train_steps: int) -> None:
+        if not isinstance(every_n_train_steps, int) or every_n_train_steps < 1:
+            raise ValueError(
+                f"every_n_train_steps must be an integer >= 1, got {every_n_train_steps!r}."
+            )
+        super().__init__(
+            dirpath=dirpath, save_top_k=0, save_last=True, every_n_train_steps=every_n_train_steps
+        )
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
+        every = self._every_n_train_steps
+        if trainer.global_step // every > self._last_global_step_saved // every:
+            self._save_last(trainer)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._should_save_on_train_epoch_end(trainer):  # no validation follows
+            self._save_last(trainer)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._save_last(trainer)
+
+    def _save_last(self, trainer: pl.Trainer) -> None:
+        if not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
