@@ -55,7 +55,8 @@ class NonFiniteLossGuard(pl.Callback):
             values = loss.flatten().tolist()
             bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
             if bad is not None:
-                self._fail(trainer, f"{values[bad]} at step {self._step + bad}", batch_idx)
+                step = self._step + bad
+                self._fail(trainer, f"{values[bad]} at step {step}", batch_idx, step)
             self._checked_up_to = trainer.global_step - 1
             return
         finite = torch.isfinite(loss).all()
@@ -77,13 +78,15 @@ class NonFiniteLossGuard(pl.Callback):
         finite, self._all_finite = bool(self._all_finite), None
         first, last = self._checked_up_to + 1, trainer.global_step - 1
         if not finite:
-            self._fail(trainer, f"not finite between steps {first} and {last}", batch_idx)
+            self._fail(trainer, f"not finite between steps {first} and {last}", batch_idx, first)
         self._checked_up_to = last
 
-    def _fail(self, trainer: pl.Trainer, what: str, batch_idx: int | None) -> None:
-        step = self._step
+    def _fail(self, trainer: pl.Trainer, what: str, batch_idx: int | None, step: int) -> None:
+        """``step``: the non-finite step, or the first of the window that held one."""
+        failure = {"run/failed": 1.0, "run/nonfinite_step": float(step)}
         for logger in trainer.loggers:
-            logger.log_metrics({"run/failed": 1.0, "run/nonfinite_step": float(step)}, step=step)
+            # On the step axis where the loggers are now, so the row is not dropped as out of order.
+            logger.log_metrics(failure, step=self._step)
             logger.save()
         where = f"epoch {trainer.current_epoch}" + (
             f", batch {batch_idx}" if batch_idx is not None else ""

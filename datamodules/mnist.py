@@ -54,10 +54,6 @@ class MNISTDataModule(pl.LightningDataModule):
                 raise ConfigError(f"data.{name} must be a positive integer, got {value!r}.")
         if std <= 0:
             raise ConfigError(f"data.std must be > 0, got {std}.")
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ConfigError(
-                f"data.steps_per_execution must be an integer >= 1, got {steps_per_execution!r}."
-            )
         self.save_hyperparameters(logger=False)
         self.data_dir, self.labkit_data = Path(data_dir), labkit_data
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size

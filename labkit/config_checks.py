@@ -21,6 +21,7 @@ RULES: dict[str, tuple[Callable[[object], bool], str, str]] = {
     "weight_decay": (lambda v: _num(v) and v >= 0, "a number >= 0", "0.0005"),
     "momentum": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.9"),
     "dropout": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.1"),
+    "steps_per_execution": (lambda v: _int(v) and v >= 1, "an integer >= 1", "8"),
     "threads": (lambda v: v is None or (_int(v) and v > 0), "null or an integer > 0", "2"),
 }
 

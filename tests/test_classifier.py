@@ -29,6 +29,21 @@ def _trainer():
     )
 
 
+def _fit(model, loader, epochs=2, callbacks=()):
+    """Fit without validation, loggers or progress bar; checkpoints only from ``callbacks``."""
+    trainer = pl.Trainer(
+        logger=False,
+        enable_checkpointing=any(isinstance(cb, pl.callbacks.Checkpoint) for cb in callbacks),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_epochs=epochs,
+        limit_val_batches=0,
+        callbacks=list(callbacks),
+    )
+    trainer.fit(model, train_dataloaders=loader)
+    return trainer
+
+
 def test_validation_metrics_are_sample_weighted_over_the_whole_epoch():
     gen = torch.Generator().manual_seed(1)
     x, y = torch.randn(23, 1, 2, 2, generator=gen), torch.randint(0, 3, (23,), generator=gen)
@@ -58,15 +73,7 @@ def test_training_epoch_metrics_cover_every_batch_and_reset_between_epochs():
 
     # lr 0: the weights stay put, so each epoch's accuracy must equal the fixed model's.
     model.optimizer_factory = lambda params: torch.optim.SGD(params, lr=0.0)
-    trainer = pl.Trainer(
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        max_epochs=2,
-        limit_val_batches=0,
-        callbacks=[SwapLabelsAndRecord()],
-    )
-    trainer.fit(model, train_dataloaders=_loader(x, y, 6))
+    _fit(model, _loader(x, y, 6), callbacks=[SwapLabelsAndRecord()])
     with torch.no_grad():
         predicted = model(x).argmax(1)
     expected = [float((predicted == t).float().mean()) for t in labels]
@@ -91,19 +98,6 @@ def _steps_model(steps_per_execution, scheduler=None, interval="epoch"):
         scheduler_interval=interval,
         steps_per_execution=steps_per_execution,
     )
-
-
-def _fit(model, loader, epochs=2):
-    trainer = pl.Trainer(
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        max_epochs=epochs,
-        limit_val_batches=0,
-    )
-    trainer.fit(model, train_dataloaders=loader)
-    return trainer
 
 
 def _data(n=46):
@@ -157,16 +151,10 @@ def test_last_checkpoint_saves_whenever_a_multiple_of_n_steps_is_passed(tmp_path
         def on_save_checkpoint(self, trainer, pl_module, checkpoint):
             saved.append(trainer.global_step)
 
-    trainer = pl.Trainer(
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        max_epochs=2,
-        limit_val_batches=0,
-        callbacks=[LastCheckpoint(str(tmp_path), every_n_train_steps=4), RecordSaves()],
-    )
-    trainer.fit(_steps_model(3), train_dataloaders=BatchGroups(_loader(x, y, 5), 3))
+    last = LastCheckpoint(str(tmp_path), every_n_train_steps=4)
+    _fit(_steps_model(3), BatchGroups(_loader(x, y, 5), 3), callbacks=[last, RecordSaves()])
     # Multiples of 4 are passed at steps 6 (4), 10 (8) and 13 (12); 7 and 14 are epoch ends.
-    # Lightning's ModelCheckpoint, which waits for global_step % 4 == 0, would save only at 7, 14.
+    # Lightning's ModelCheckpoint(save_top_k=0, save_last=True, every_n_train_steps=4) would save
+    # at none of them: no step here is a multiple of 4, and it skips last.ckpt at epoch ends.
     assert saved == [6, 7, 10, 13, 14]
     assert (tmp_path / "last.ckpt").exists()
