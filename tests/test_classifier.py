@@ -123,6 +123,31 @@ def test_steps_per_execution_takes_the_same_steps_as_one_at_a_time():
     )
 
 
+def test_grouped_steps_go_through_lightning_when_a_callback_hooks_into_them():
+    x, y = _data()  # 10 batches per epoch, in executions of 3, 3, 3, 1
+    calls = []
+
+    class StepHooks(pl.Callback):
+        def on_before_backward(self, trainer, pl_module, loss):
+            calls.append("before_backward")
+
+        def on_after_backward(self, trainer, pl_module):
+            calls.append("after_backward")
+
+        def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+            calls.append("before_optimizer_step")
+
+    hooked, direct = _steps_model(3), _steps_model(3)
+    hooked_trainer = _fit(hooked, BatchGroups(_loader(x, y, 5), 3), callbacks=[StepHooks()])
+    direct_trainer = _fit(direct, BatchGroups(_loader(x, y, 5), 3))
+    # Without such a callback the steps skip Lightning's no-op plumbing; with one they do not.
+    assert direct._direct_steps and not hooked._direct_steps
+    assert calls == ["before_backward", "after_backward", "before_optimizer_step"] * 20
+    assert hooked_trainer.global_step == direct_trainer.global_step == 20
+    for a, b in zip(hooked.parameters(), direct.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_a_per_step_schedule_spans_every_optimizer_step_when_steps_are_grouped():
     x, y = _data()
     one_cycle = lambda optimizer, total_steps: torch.optim.lr_scheduler.OneCycleLR(  # noqa: E731
