@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ import torch
 from datamodules.batch_groups import BatchGroups
 from datamodules.idx_files import load_split, locate_split
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
-from labkit.errors import ConfigError
+from labkit.background import start_in_background
+from labkit.errors import ConfigError, DataError
 
 
 class MNISTDataModule(pl.LightningDataModule):
@@ -61,6 +63,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.mean, self.std, self.download = mean, std, download
         self.steps_per_execution = steps_per_execution
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._loading: Future | None = None  # a background load begun by start_loading()
 
     @property
     def num_classes(self) -> int:
@@ -79,9 +82,30 @@ class MNISTDataModule(pl.LightningDataModule):
         x = (x / 255.0 - self.mean) / self.std
         return x, torch.from_numpy(labels)
 
+    def start_loading(self) -> None:
+        """Begin reading the dataset in a background thread; ``setup()`` then waits for it.
+
+        The ~1 s of decompressing, checking and converting mostly runs outside the GIL, so it
+        overlaps with building the model, trainer and loggers. Only when the files are already
+        on disk: a download is ``prepare_data``'s, on one process per node.
+        """
+        if self.splits or self._loading is not None:
+            return
+        try:
+            for split in ("train", "test"):
+                locate_split(self.dataset_name, split, self.data_dir, self.labkit_data, False)
+        except DataError:
+            return
+        self._loading = start_in_background(self._load_splits, name="labkit-data")
+
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
+        loading, self._loading = self._loading, None
+        # result() re-raises whatever the background load raised (bad files, bad val_size).
+        self.splits = loading.result() if loading is not None else self._load_splits()
+
+    def _load_splits(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         x, y = self._tensors("train")
         if not 0 < self.val_size < len(x):
             raise ConfigError(
@@ -93,9 +117,11 @@ class MNISTDataModule(pl.LightningDataModule):
             order[: self.val_size].sort().values,
             order[self.val_size :].sort().values,
         )
-        self.splits["train"] = (x[train_idx], y[train_idx])
-        self.splits["val"] = (x[val_idx], y[val_idx])
-        self.splits["test"] = self._tensors("test")
+        return {
+            "train": (x[train_idx], y[train_idx]),
+            "val": (x[val_idx], y[val_idx]),
+            "test": self._tensors("test"),
+        }
 
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> TensorBatchLoader:
         x, y = self.splits[split]

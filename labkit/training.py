@@ -52,6 +52,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if wandb_nodes:
         _start_wandb_service_in_background(offline=bool(wandb_nodes[0].get("offline", False)))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    if hasattr(datamodule, "start_loading"):
+        datamodule.start_loading()  # data on disk loads while the rest of the run is built
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_all(cfg.get("callbacks"))
     loggers = _instantiate_all(cfg.get("logger"))

@@ -78,3 +78,28 @@ def test_real_mnist_is_standardised_with_its_published_statistics(tmp_path):
     x = dm.splits["train"][0]
     assert x.shape == (55000, 1, 28, 28)
     assert abs(float(x.mean())) < 0.01 and abs(float(x.std()) - 1) < 0.01
+
+
+def test_a_background_load_gives_the_same_tensors_as_setup(tiny_data_root):
+    direct, early = _dm(MNISTDataModule, tiny_data_root), _dm(MNISTDataModule, tiny_data_root)
+    early.start_loading()
+    assert early._loading is not None  # the files are on disk: the load has begun
+    direct.setup("fit")
+    early.setup("fit")
+    assert early._loading is None
+    for split in ("train", "val", "test"):
+        for a, b in zip(direct.splits[split], early.splits[split], strict=True):
+            assert torch.equal(a, b)
+
+
+def test_a_background_load_raises_its_error_in_setup(tiny_data_root):
+    dm = _dm(MNISTDataModule, tiny_data_root, val_size=10_000)
+    dm.start_loading()
+    with pytest.raises(ConfigError, match="val_size"):
+        dm.setup("fit")
+
+
+def test_without_the_files_on_disk_nothing_loads_early(tmp_path):
+    dm = _dm(MNISTDataModule, tmp_path / "empty")
+    dm.start_loading()  # a download (prepare_data's job) would be needed: no early load
+    assert dm._loading is None

@@ -1,0 +1,19 @@
+"""Run one function in a background thread and get its result (or its exception) later."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+
+def start_in_background(fn: Callable[..., Any], *args: Any, name: str, **kwargs: Any) -> Future:
+    """Call ``fn(*args, **kwargs)`` in a new thread; ``.result()`` waits and re-raises its errors.
+
+    For work that mostly runs outside the GIL (file reads, decompression, torch ops, PNG
+    rendering) and can overlap with the main thread's.
+    """
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    future = executor.submit(fn, *args, **kwargs)
+    executor.shutdown(wait=False)  # the thread exits once fn returns
+    return future
