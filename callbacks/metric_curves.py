@@ -33,6 +33,7 @@ class MetricCurvesPlot(pl.Callback):
         self.curves = {name: dict(keys) for name, keys in curves.items()}
         self.title, self.every_n_epochs = title, every_n_epochs
         self.history: dict[str, list[tuple[int, float]]] = {}
+        self._drawn_points = -1  # points in the history when curves.png was last drawn
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         metrics = trainer.callback_metrics
@@ -46,6 +47,10 @@ class MetricCurvesPlot(pl.Callback):
 
     @rank_zero_only
     def _draw(self) -> None:
+        points = sum(len(series) for series in self.history.values())
+        if points == self._drawn_points and self.path.exists():
+            return  # e.g. at the end of a run whose last epoch was an every_n_epochs one
+        self._drawn_points = points
         panels = {
             name: {label: self.history.get(key, []) for label, key in keys.items()}
             for name, keys in self.curves.items()

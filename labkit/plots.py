@@ -10,6 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 Series = Mapping[str, Sequence[tuple[float, float]]]
+# A fixed title height: with the default (auto) one, matplotlib measures every tick label of the
+# axes to place the title, about a quarter of the time a small figure takes to draw.
+TITLE_Y = 1.02
 
 
 def _draw_series(ax, series: Series, title: str, xlabel: str, ylabel: str, logy: bool) -> None:
@@ -17,7 +20,7 @@ def _draw_series(ax, series: Series, title: str, xlabel: str, ylabel: str, logy:
         if points:
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, label=label)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_Y)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -115,7 +118,7 @@ def save_image_grid(
             color=color,
         )
     ax.set_axis_off()
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=TITLE_Y)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9)  # not tight_layout: 2x slower
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
