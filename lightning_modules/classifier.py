@@ -193,7 +193,9 @@ class ImageClassifier(pl.LightningModule):
             optimizer.zero_grad()
             if direct:
                 # What manual_backward and optimizer.step come down to here (see
-                # _lightning_step_is_a_no_op), the step counted by Lightning (global_step).
+                # _lightning_step_is_a_no_op). The two step callbacks are the ones Lightning's
+                # manual loop gives the optimizer: they count global_step. (Private, hence the
+                # tests that compare weights and global_step with the Lightning path.)
                 loss.backward()
                 optimizer._on_before_step()
                 optimizer.optimizer.step()
@@ -214,9 +216,9 @@ class ImageClassifier(pl.LightningModule):
 
         So it is with 32-bit precision on one device (no loss scaling, no gradient sync), no
         profiler, and no callback or method of this module hooking into the optimizer step. The
-        plumbing (a dozen no-op hooks, each with a profiler context) then cost ~0.25 ms per step
-        on 2 cores, ~2% of a 784-512-512-10 MLP's step; steps_per_execution exists to save such
-        costs (benchmarks/lightning_overhead.py).
+        plumbing (a dozen no-op hooks, each with a profiler context) then costs ~0.25 ms per
+        step on 2 cores, ~2% of a 784-512-512-10 MLP's step; steps_per_execution exists to save
+        such costs (benchmarks/lightning_overhead.py).
         """
         trainer = self.trainer
         if type(trainer.strategy) is not SingleDeviceStrategy:
