@@ -10,17 +10,23 @@ step (``steps_per_execution``); two more arms show what that buys: labkit with o
 Lightning step, and a bare LightningModule on a Trainer with everything off (Lightning's own
 per-step cost, the floor for one step at a time).
 
-    python benchmarks/lightning_overhead.py [--epochs 3] [--repeats 5]
+Each arm's time also splits into its epochs (first epoch start to the end of the last epoch's
+validation and checkpoints) and the rest (start-up, test, figures, W&B's finish), so the figures
+say which part of the overhead grows with a run's length and which is paid once per run.
+
+    python benchmarks/lightning_overhead.py [--epochs 3] [--repeats 7]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 import pytorch_lightning as pl  # noqa: E402
 import torch  # noqa: E402
+from omegaconf import open_dict  # noqa: E402
 from torch import nn  # noqa: E402
 
 from labkit.compose import compose_run_config  # noqa: E402
@@ -43,8 +50,52 @@ OVERRIDES = [
 ]
 
 
-def plain_loop(cfg) -> tuple[float, float]:
-    """The same work in plain torch: load, train, validate each epoch, test. Returns (s, test acc)."""
+@dataclass
+class Timing:
+    """One arm's run: whole wall time, the part spent in its epochs, and its test results."""
+
+    total_s: float
+    epochs_s: float
+    test_acc: float
+    test_loss: float
+
+    @property
+    def rest_s(self) -> float:
+        """Start-up, test and close: paid once per run, whatever its length."""
+        return self.total_s - self.epochs_s
+
+
+class _EpochSpan(pl.Callback):
+    """Times the epochs: from the first one's start to the end of training (every epoch's train,
+    validation and checkpoints)."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.end: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.end = time.perf_counter()
+
+
+SPANS: list[_EpochSpan] = []  # train() builds labkit's span from the config; it lands here
+
+
+def epoch_span() -> _EpochSpan:
+    span = _EpochSpan()
+    SPANS.append(span)
+    return span
+
+
+def plain_loop(cfg) -> Timing:
+    """The same work in plain torch: load, train, validate each epoch, test."""
     # A plain script never imports Lightning, which sets this variable and with it a GPU probe
     # on every Adam step; the baseline must not carry that cost.
     nvml_check = os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
@@ -55,7 +106,7 @@ def plain_loop(cfg) -> tuple[float, float]:
             os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = nvml_check
 
 
-def _plain_loop(cfg) -> tuple[float, float]:
+def _plain_loop(cfg) -> Timing:
     start = time.perf_counter()
     pl.seed_everything(cfg.seed, workers=True)
     # Same loading code and batches as labkit, handed out one at a time.
@@ -65,17 +116,21 @@ def _plain_loop(cfg) -> tuple[float, float]:
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.model.optimizer.lr)
     loss_fn = nn.CrossEntropyLoss()
 
-    def evaluate(loader) -> float:
+    def evaluate(loader) -> tuple[float, float]:
+        """Accuracy and mean cross-entropy."""
         net.eval()
-        correct = total = 0
+        correct = total = loss_sum = 0
         with torch.no_grad():
             for x, y in loader:
-                correct += int((net(x).argmax(1) == y).sum())
+                logits = net(x)
+                correct += int((logits.argmax(1) == y).sum())
+                loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
                 total += len(y)
         net.train()
-        return correct / total
+        return correct / total, loss_sum / total
 
     train_loader = datamodule.train_dataloader()
+    epochs_start = time.perf_counter()
     for epoch in range(cfg.trainer.max_epochs):
         train_loader.batch_sampler.set_epoch(epoch)
         for x, y in train_loader:
@@ -83,7 +138,9 @@ def _plain_loop(cfg) -> tuple[float, float]:
             loss_fn(net(x), y).backward()
             optimizer.step()
         evaluate(datamodule.val_dataloader())
-    return time.perf_counter() - start, evaluate(datamodule.test_dataloader())
+    epochs_s = time.perf_counter() - epochs_start
+    accuracy, loss = evaluate(datamodule.test_dataloader())
+    return Timing(time.perf_counter() - start, epochs_s, accuracy, loss)
 
 
 class _BareModule(pl.LightningModule):
@@ -92,7 +149,7 @@ class _BareModule(pl.LightningModule):
     def __init__(self, net: nn.Module, lr: float) -> None:
         super().__init__()
         self.net, self.lr, self.loss_fn = net, lr, nn.CrossEntropyLoss()
-        self.correct = self.total = 0
+        self.correct = self.total = self.loss_sum = 0
 
     def training_step(self, batch, batch_idx):
         x, y = batch
@@ -103,21 +160,25 @@ class _BareModule(pl.LightningModule):
 
     def test_step(self, batch, batch_idx):
         x, y = batch
-        self.correct += int((self.net(x).argmax(1) == y).sum())
+        logits = self.net(x)
+        self.correct += int((logits.argmax(1) == y).sum())
+        self.loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
         self.total += len(y)
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
 
 
-def bare_lightning(cfg) -> tuple[float, float]:
+def bare_lightning(cfg) -> Timing:
     """Lightning's own floor: the same work through a bare module and a Trainer with nothing on."""
     start = time.perf_counter()
     pl.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.data, steps_per_execution=1)
     module = _BareModule(hydra.utils.instantiate(cfg.model.net), cfg.model.optimizer.lr)
+    span = _EpochSpan()
     trainer = pl.Trainer(
         max_epochs=cfg.trainer.max_epochs,
+        callbacks=[span],
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -127,20 +188,27 @@ def bare_lightning(cfg) -> tuple[float, float]:
     )
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
-    return time.perf_counter() - start, module.correct / module.total
+    elapsed = time.perf_counter() - start
+    total = module.total
+    return Timing(elapsed, span.seconds, module.correct / total, module.loss_sum / total)
 
 
-def labkit_run(cfg) -> tuple[float, float]:
+def labkit_run(cfg) -> Timing:
     import wandb
 
+    # The one addition to train.py's run: a callback with two epoch-level hooks, to split the time.
+    cfg = copy.deepcopy(cfg)
+    with open_dict(cfg):
+        cfg.callbacks.epoch_span = {"_target_": f"{__name__}.epoch_span"}
     start = time.perf_counter()
     metrics = train(cfg)
     elapsed = time.perf_counter() - start
     wandb.teardown()  # stop W&B's service, so every repeat pays its start-up like a fresh train.py
-    return elapsed, metrics["test/acc"]
+    span = SPANS.pop()
+    return Timing(elapsed, span.seconds, metrics["test/acc"], metrics["test/loss"])
 
 
-def labkit_one_step(cfg) -> tuple[float, float]:
+def labkit_one_step(cfg) -> Timing:
     """labkit as above, but one optimizer step per Lightning step."""
     cfg = cfg.copy()
     cfg.steps_per_execution = 1
@@ -150,7 +218,8 @@ def labkit_one_step(cfg) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=5)  # runs vary ±10% here
+    # Single runs vary by ±10% on a 2-core VM, and a median of 5 still moves by several percent.
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     quiet_known_warnings()
     os.environ.setdefault("WANDB_MODE", "offline")
@@ -158,29 +227,59 @@ def main() -> None:
     overrides = [*OVERRIDES, f"trainer.max_epochs={args.epochs}"]
     with tempfile.TemporaryDirectory() as tmp:
         arms = [plain_loop, bare_lightning, labkit_one_step, labkit_run]
-        ratios: dict[str, list[float]] = {fn.__name__: [] for fn in arms[1:]}
+        runs: dict[str, list[Timing]] = {fn.__name__: [] for fn in arms}
         for repeat in range(args.repeats):
             cfg = compose_run_config(overrides, Path(tmp) / f"run{repeat}")
             # Rotate which goes first, so drift in machine load hits every arm alike.
             order = arms[repeat % len(arms) :] + arms[: repeat % len(arms)]
             results = {fn.__name__: fn(cfg) for fn in order}
-            t_plain = results["plain_loop"][0]
-            line = [f"repeat {repeat}:"]
-            for name, (seconds, acc) in results.items():
-                if name != "plain_loop":
-                    ratios[name].append(seconds / t_plain)
-                line.append(f"{name} {seconds:.2f} s (test acc {acc:.4f})")
-            print(" | ".join(line), flush=True)
+            line = []
+            for name, timing in results.items():
+                runs[name].append(timing)
+                line.append(
+                    f"{name} {timing.total_s:.2f} s (epochs {timing.epochs_s:.2f} s, "
+                    f"test acc {timing.test_acc:.4f}, loss {timing.test_loss:.4f})"
+                )
+            print(f"repeat {repeat}: " + " | ".join(line), flush=True)
+    report(runs, args)
+
+
+def report(runs: dict[str, list[Timing]], args: argparse.Namespace) -> None:
+    plain = runs["plain_loop"]
+
+    def median_ratio(name: str, part: str = "total_s") -> float:
+        return statistics.median(
+            getattr(t, part) / getattr(p, part) for t, p in zip(runs[name], plain, strict=True)
+        )
+
+    labkit = runs["labkit_run"]
+    ratios = sorted(t.total_s / p.total_s for t, p in zip(labkit, plain, strict=True))
+    extra_rest = statistics.median(t.rest_s - p.rest_s for t, p in zip(labkit, plain, strict=True))
     print(f"threads: {torch.get_num_threads()}, epochs: {args.epochs}, repeats: {args.repeats}")
+    print(
+        f"plain loop, median: {statistics.median(p.total_s for p in plain):.2f} s, of which "
+        f"epochs {statistics.median(p.epochs_s for p in plain):.2f} s"
+    )
+    print(f"labkit / plain, per repeat: {', '.join(f'{r:.3f}' for r in ratios)}")
     # Lightning's own loop (hooks, closures, progress tracking) costs ~1 ms per step here,
     # whatever labkit adds; this line separates the two.
-    floor = statistics.median(ratios["bare_lightning"])
-    print(f"bare_lightning_ratio: {floor:.3f} (Lightning alone, one step at a time)")
-    one_step = statistics.median(ratios["labkit_one_step"])
-    print(f"labkit_one_step_ratio: {one_step:.3f} (labkit with steps_per_execution=1)")
     print(
-        f"lightning_overhead_ratio: {statistics.median(ratios['labkit_run']):.3f} (target <= 1.10)"
+        f"bare_lightning_ratio: {median_ratio('bare_lightning'):.3f} "
+        "(Lightning alone, one step at a time)"
     )
+    print(
+        f"labkit_one_step_ratio: {median_ratio('labkit_one_step'):.3f} "
+        "(labkit with steps_per_execution=1)"
+    )
+    print(
+        f"labkit_epochs_ratio: {median_ratio('labkit_run', 'epochs_s'):.3f} "
+        "(the epochs alone: train, validation, checkpoints; the part that grows with a run)"
+    )
+    print(
+        f"labkit_once_per_run_extra: {extra_rest:+.2f} s (start-up, test of the best checkpoint, "
+        "figures, W&B: paid once per run)"
+    )
+    print(f"lightning_overhead_ratio: {statistics.median(ratios):.3f} (target <= 1.10)")
 
 
 if __name__ == "__main__":

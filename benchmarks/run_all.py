@@ -1,7 +1,8 @@
 """Run every benchmark script and collect their figures into benchmarks/RESULTS.md (``make bench``).
 
-Each script prints its figures as lines ``name: value (target ...)``; this collects those lines,
-with the machine's CPU count, torch's thread count and the date.
+Each script prints its figures as lines ``name: value (target ...)``, or ``name: value (what it
+is)`` for figures without a target; this collects those lines, with the machine's CPU count and
+the date.
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIGURE = re.compile(
-    r"^(?P<name>[A-Za-z0-9_./-]+): (?P<value>[-+0-9.eE]+ ?[a-zA-Z%]*) \((?P<target>target[^)]*)\)\s*$"
+    r"^(?P<name>[A-Za-z0-9_./-]+): (?P<value>[-+0-9.eE]+ ?[a-zA-Z%]*) \((?P<note>[^()]*)\)\s*$"
 )
+
+
+def parse_figures(stdout: str) -> list[dict[str, str]]:
+    """The ``name: value (note)`` lines of a script's output, in order."""
+    return [m.groupdict() for line in stdout.splitlines() if (m := FIGURE.match(line))]
 
 
 def run(script: Path) -> tuple[list[dict], float, int]:
@@ -26,7 +32,7 @@ def run(script: Path) -> tuple[list[dict], float, int]:
     result = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parent
     )
-    figures = [m.groupdict() for line in result.stdout.splitlines() if (m := FIGURE.match(line))]
+    figures = parse_figures(result.stdout)
     print(result.stdout[-2000:], end="")
     if result.returncode != 0:
         print(result.stderr[-3000:], file=sys.stderr)
@@ -42,7 +48,7 @@ def main() -> int:
         if code != 0 or not figures:
             failed.append(script.name)
         for fig in figures:
-            rows.append(f"| `{script.name}` | `{fig['name']}` | {fig['value']} | {fig['target']} |")
+            rows.append(f"| `{script.name}` | `{fig['name']}` | {fig['value']} | {fig['note']} |")
         print(f"   ({seconds:.0f} s)")
     header = [
         "# Benchmark results",
@@ -51,7 +57,7 @@ def main() -> int:
         f"Date: {datetime.date.today().isoformat()}; machine: {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}.",
         "",
-        "| script | figure | value | target |",
+        "| script | figure | value | target, or what it is |",
         "|---|---|---|---|",
     ]
     footer = (
