@@ -260,7 +260,7 @@ def report(runs: dict[str, list[Timing]], args: argparse.Namespace) -> None:
         f"plain loop, median: {statistics.median(p.total_s for p in plain):.2f} s, of which "
         f"epochs {statistics.median(p.epochs_s for p in plain):.2f} s"
     )
-    print(f"labkit / plain, per repeat: {', '.join(f'{r:.3f}' for r in ratios)}")
+    print(f"labkit / plain, per repeat (sorted): {', '.join(f'{r:.3f}' for r in ratios)}")
     # Lightning's own loop (hooks, closures, progress tracking) costs ~1 ms per step here,
     # whatever labkit adds; this line separates the two.
     print(
