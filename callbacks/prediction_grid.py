@@ -48,6 +48,8 @@ class PredictionGrid(pl.Callback):
         ]
         colors = ["black" if p == t else "red" for p, t in zip(preds, y, strict=True)]
         # Drawn (~0.2 s of matplotlib) while the rest of the test set runs; on_test_end waits.
+        # The overlap pays where the test runs on a GPU; on a 2-core CPU the two share the cores
+        # (measured: the test's forward passes took 0.35 s instead of 0.22 s).
         self._drawing = start_in_background(
             save_image_grid,
             self.out_dir / "test_predictions.png",
