@@ -22,6 +22,12 @@ RULES: dict[str, tuple[Callable[[object], bool], str, str]] = {
     "momentum": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.9"),
     "dropout": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.1"),
     "steps_per_execution": (lambda v: _int(v) and v >= 1, "an integer >= 1", "8"),
+    "gradient_clip_val": (
+        lambda v: v is None or (_num(v) and v > 0),
+        "null or a number > 0",
+        "1.0",
+    ),
+    "accumulate_grad_batches": (lambda v: _int(v) and v >= 1, "an integer >= 1", "4"),
     "threads": (lambda v: v is None or (_int(v) and v > 0), "null or an integer > 0", "2"),
 }
 

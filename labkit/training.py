@@ -17,6 +17,7 @@ from pytorch_lightning.loggers import WandbLogger
 from labkit.checkpoints import check_checkpoint_fits, resume_path
 from labkit.config_checks import check_config
 from labkit.errors import ConfigError
+from labkit.optimized_metric import check_optimized_metric
 from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
         # With logger=none there is nowhere to log learning rates to, and Lightning's
         # LearningRateMonitor would stop the run at its start.
         callbacks = [cb for cb in callbacks if not isinstance(cb, LearningRateMonitor)]
+    check_optimized_metric(cfg.get("optimized_metric"), model)
     ckpt_path = resume_path(cfg.get("ckpt_path"), cfg.get("resume", False), cfg.paths.output_dir)
     if ckpt_path:
         check_checkpoint_fits(ckpt_path, model)
-    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers, **_step_options_to_model(cfg, model)
+    )
 
     try:
         # The resolved config goes to W&B; on disk it is already in the run's .hydra/config.yaml.
@@ -87,6 +91,22 @@ def train(cfg: DictConfig) -> dict[str, float]:
         raise
     _close_wandb(exit_code=0)
     return metrics
+
+
+def _step_options_to_model(cfg: DictConfig, model: pl.LightningModule) -> dict[str, Any]:
+    """Hand the Trainer's clipping and accumulation to a module that steps its own optimizer.
+
+    Lightning refuses them under manual optimization, which grouped steps
+    (``steps_per_execution`` > 1) use; the module applies them itself instead.
+    """
+    if model.automatic_optimization or not hasattr(model, "adopt_step_options"):
+        return {}
+    model.adopt_step_options(
+        cfg.trainer.get("gradient_clip_val"),
+        cfg.trainer.get("gradient_clip_algorithm"),
+        cfg.trainer.get("accumulate_grad_batches") or 1,
+    )
+    return {"gradient_clip_val": None, "accumulate_grad_batches": 1}
 
 
 def _start_wandb_service_in_background(offline: bool) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import hydra
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -55,3 +56,18 @@ def test_out_of_range_values_name_the_key_and_a_valid_example(make_cfg, override
     cfg = make_cfg(override)
     with pytest.raises(ConfigError, match=message):
         check_config(cfg)
+
+
+def test_net_optimizer_and_scheduler_are_swapped_as_groups(make_cfg):
+    cfg = make_cfg(
+        "experiment=mnist_mlp", "net=mlp_wide", "optimizer=sgd_nesterov", "scheduler=onecycle"
+    )
+    assert list(cfg.model.net.hidden_sizes) == [256, 256]
+    assert cfg.model.optimizer._target_ == "torch.optim.SGD" and cfg.model.optimizer.nesterov
+    assert cfg.model.optimizer.lr == 0.002, (
+        "the experiment's learning rate applies to any optimizer"
+    )
+    assert cfg.model.scheduler._target_.endswith("OneCycleLR")
+    assert cfg.model.scheduler_interval == "step"
+    model = hydra.utils.instantiate(cfg.model)
+    assert isinstance(model.optimizer_factory(params=model.parameters()), torch.optim.SGD)

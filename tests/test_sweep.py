@@ -1,4 +1,4 @@
-"""A Hydra sweep (-m): one run dir per job, and all jobs in one W&B group."""
+"""A Hydra sweep (-m): one run dir per job, config groups swapped per job, one W&B group."""
 
 import yaml
 
@@ -11,7 +11,7 @@ def test_sweep_jobs_get_their_own_dirs_and_share_one_wandb_group(tmp_path, tiny_
         "-m",
         *[a for a in TINY_ARGS if a != "logger=csv"],
         "trainer.max_epochs=1",
-        "model.optimizer.lr=0.001,0.003",
+        "optimizer=sgd_nesterov,adam",
         "hydra.sweep.dir=sweep",
         labkit_data=tiny_data_root,
     )
@@ -19,7 +19,9 @@ def test_sweep_jobs_get_their_own_dirs_and_share_one_wandb_group(tmp_path, tiny_
     jobs = sorted((tmp_path / "sweep").glob("[0-9]"))
     assert [j.name for j in jobs] == ["0", "1"]
     configs = [yaml.safe_load((j / ".hydra" / "config.yaml").read_text()) for j in jobs]
-    assert [c["model"]["optimizer"]["lr"] for c in configs] == [0.001, 0.003]
+    optimizers = [c["model"]["optimizer"] for c in configs]
+    assert [o["_target_"] for o in optimizers] == ["torch.optim.SGD", "torch.optim.Adam"]
+    assert optimizers[0]["nesterov"] is True and "nesterov" not in optimizers[1]
     for job in jobs:
         assert (job / "summary.json").is_file()
         (record,) = (job / "wandb").glob("offline-run-*/run-*.wandb")

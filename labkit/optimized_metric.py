@@ -1,0 +1,22 @@
+"""The metric a sweeper optimises must be one the run logs, or every job would return nothing."""
+
+from __future__ import annotations
+
+from labkit.errors import ConfigError
+
+
+def check_optimized_metric(name: str | None, model: object) -> None:
+    """ConfigError when ``name`` is set and ``model`` (a ``TrainingModule``) never logs it.
+
+    Checked before anything trains: a sweep with a misspelt ``optimized_metric`` would otherwise
+    run every job to the end and hand the sweeper ``None``.
+    """
+    logged = getattr(model, "logged_metric_names", None)
+    if not name or logged is None:
+        return
+    names = logged()
+    if name not in names:
+        raise ConfigError(
+            f"optimized_metric={name} is not a metric this model logs. Choose one of: "
+            f"{', '.join(sorted(names))} (e.g. optimized_metric={sorted(names)[0]})."
+        )

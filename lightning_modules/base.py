@@ -1,0 +1,340 @@
+"""What every labkit training module shares; a subclass only says how a batch becomes a loss."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.plugins.precision import Precision
+from pytorch_lightning.profilers import PassThroughProfiler
+from pytorch_lightning.strategies import SingleDeviceStrategy
+from torch import nn
+from torchmetrics import MaxMetric, MeanMetric, MinMetric
+
+from labkit.errors import ConfigError
+from lightning_modules.lightning_internals import counted_optimizer_step
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+STAGES = ("train", "val", "test")
+# Hooks Lightning calls around each optimizer step (from manual_backward and optimizer.step).
+STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+class _EpochRecords:
+    """One stage's per-batch statistics (detached means) and batch sizes, as the steps produce them."""
+
+    def __init__(self) -> None:
+        self.values: list[torch.Tensor] = []
+        self.sizes: list[int] = []
+
+    def add(self, values: torch.Tensor, size: int) -> None:
+        self.values.append(values)
+        self.sizes.append(size)
+
+    def means(self) -> tuple[torch.Tensor, int]:
+        """Sample-weighted mean of every statistic, ``(S,)``, and the number of samples."""
+        sizes = torch.tensor(self.sizes, dtype=torch.float32, device=self.values[0].device)
+        count = sum(self.sizes)
+        return (torch.stack(self.values).float() * sizes[:, None]).sum(0) / count, count
+
+
+class TrainingModule(pl.LightningModule):
+    """Optimiser, schedule, grouped steps, epoch statistics and the best monitored value, once.
+
+    A subclass implements :meth:`loss_and_statistics` (a batch -> the loss to back-propagate and
+    a dict of per-batch mean statistics, ``"loss"`` among them) and passes the statistic names
+    to this constructor. The base logs ``train/loss`` every ``trainer.log_every_n_steps``
+    Lightning steps, and per epoch ``<stage>/<name>`` for every statistic (``train/loss_epoch``
+    for the training loss), sample-weighted over the whole epoch and reduced through
+    torchmetrics so they sync across DDP processes, plus ``<monitor>_best``.
+
+    Args:
+        net: the network (built from config and passed in; this class knows no architecture).
+        optimizer: partial optimizer, called with the parameters.
+        statistics: names of the statistics the subclass returns, e.g. ``("loss", "acc")``.
+        scheduler: optional partial LR scheduler, called with the optimizer (and with
+            ``total_steps``, the run's optimizer steps, when it takes that and the interval is
+            ``"step"``, as OneCycleLR does).
+        scheduler_interval: ``"epoch"`` or ``"step"``: how often the scheduler steps.
+        steps_per_execution: optimizer steps per Lightning step (Keras's name). With K > 1 the
+            training loader hands out lists of up to K batches (``BatchGroups``) and the module
+            steps the optimizer and scheduler itself (Lightning's manual optimization), so that
+            Lightning's ~1 ms per step is paid once per K steps. The steps, their order and
+            ``global_step`` are those of K = 1; the progress bar, ``log_every_n_steps`` and the
+            loggers' step axis count executions. Gradient clipping and accumulation, which
+            Lightning only does for K = 1, are applied here (:meth:`adopt_step_options`).
+        monitor: the epoch metric whose best value is kept (``val/acc``, ``val/loss``, ...).
+        monitor_mode: ``"max"`` or ``"min"``.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory,
+        statistics: Sequence[str],
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+        steps_per_execution: int = 1,
+        monitor: str = "val/acc",
+        monitor_mode: str = "max",
+    ) -> None:
+        super().__init__()
+        if scheduler_interval not in ("epoch", "step"):
+            raise ConfigError(
+                f"model.scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}."
+            )
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ConfigError(
+                f"steps_per_execution must be an integer >= 1, got {steps_per_execution!r}."
+            )
+        if monitor_mode not in ("max", "min"):
+            raise ConfigError(f"model.monitor_mode must be 'max' or 'min', got {monitor_mode!r}.")
+        stage, _, name = monitor.partition("/")
+        if stage not in STAGES or name not in statistics:
+            raise ConfigError(
+                f"model.monitor={monitor!r} is not a metric this model logs; choose one of "
+                f"{[f'val/{s}' for s in statistics]}."
+            )
+        self.net = net
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.scheduler_interval = scheduler_interval
+        self.steps_per_execution = steps_per_execution
+        self.automatic_optimization = steps_per_execution == 1
+        self.statistics = tuple(statistics)
+        self.monitor = monitor
+        self.gradient_clip_val: float | None = None
+        self.gradient_clip_algorithm = "norm"
+        self.accumulate_grad_batches = 1
+        self._direct_steps = False  # set at the start of training: see _lightning_step_is_a_no_op
+        # Each step only appends its detached statistics and size (tens of microseconds, no
+        # device sync); a torchmetrics update per step costs ~0.2 ms, several percent of a small
+        # model's step. At epoch end the totals pass once through MeanMetric, which weights by
+        # the sample count and syncs across DDP processes.
+        self._records: dict[str, _EpochRecords] = {}
+        self.epoch_means = nn.ModuleDict(
+            {
+                f"{stage}__{name.replace('/', '__')}": MeanMetric()
+                for stage in STAGES
+                for name in statistics
+            }
+        )
+        # Persistent: saved in checkpoints, so a resumed run remembers the best value so far.
+        self.best_monitor = MaxMetric() if monitor_mode == "max" else MinMetric()
+        self.best_monitor.persistent(True)
+
+    # -- what a subclass provides ----------------------------------------------------------
+
+    def loss_and_statistics(self, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``batch`` -> (loss to back-propagate, ``{name: per-batch mean}`` for every statistic)."""
+        raise NotImplementedError
+
+    # -- the shared machinery --------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def adopt_step_options(
+        self,
+        gradient_clip_val: float | None,
+        gradient_clip_algorithm: str | None,
+        accumulate_grad_batches: int,
+    ) -> None:
+        """Take over the Trainer's clipping and accumulation, which it refuses for K > 1.
+
+        Lightning applies these only in its automatic loop (K = 1); with grouped steps this
+        module clips through Lightning's public ``clip_gradients`` and accumulates the way
+        Lightning does (losses scaled by 1/N, a step every N batches and at the epoch's end).
+        """
+        self.gradient_clip_val = gradient_clip_val or None
+        self.gradient_clip_algorithm = gradient_clip_algorithm or "norm"
+        self.accumulate_grad_batches = accumulate_grad_batches
+
+    def logged_metric_names(self) -> set[str]:
+        """Every metric this module logs (``train/loss``, ``val/acc``, ``val/acc_best``, ...)."""
+        names = {f"{stage}/{name}" for stage in STAGES for name in self.statistics}
+        return names | {"train/loss_epoch", f"{self.monitor}_best"}
+
+    def _record(self, stage: str, batch, statistics: dict[str, torch.Tensor]) -> None:
+        missing = [name for name in self.statistics if name not in statistics]
+        if missing:
+            raise RuntimeError(f"{type(self).__name__} returned no statistic {missing}.")
+        values = torch.stack([statistics[name].detach().float() for name in self.statistics])
+        self._records.setdefault(stage, _EpochRecords()).add(values, len(batch[0]))
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        loss, statistics = self.loss_and_statistics(batch)
+        self._record(stage, batch, statistics)
+        return loss
+
+    def _log_epoch(self, stage: str) -> dict[str, torch.Tensor]:
+        """Log the epoch's sample-weighted means (synced across DDP ranks); returns them."""
+        records = self._records.pop(stage, None)
+        if records is not None:
+            means, count = records.means()
+            for name, value in zip(self.statistics, means, strict=True):
+                self._epoch_metric(stage, name).update(value, weight=count)
+        logged = {}
+        # on_epoch explicitly: inside training_step Lightning's default would be per step.
+        # One value per epoch, already sample-weighted: batch_size=1 spares Lightning guessing it.
+        for name in self.statistics:
+            metric = self._epoch_metric(stage, name)
+            logged[name] = metric.compute()
+            metric.reset()
+            key = f"{stage}/loss_epoch" if (stage, name) == ("train", "loss") else f"{stage}/{name}"
+            shown = name in ("loss", self.monitor.partition("/")[2]) and "/" not in name
+            self.log(key, logged[name], on_step=False, on_epoch=True, prog_bar=shown, batch_size=1)
+        return logged
+
+    def _epoch_metric(self, stage: str, name: str) -> MeanMetric:
+        return self.epoch_means[f"{stage}__{name.replace('/', '__')}"]
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        """``batch``: one batch, or with ``steps_per_execution`` > 1 a list of up to K of them.
+
+        Returns the loss to back-propagate (K = 1) or the K detached losses, ``(K,)``, for the
+        callbacks that watch it (the non-finite loss guard).
+        """
+        grouped = isinstance(batch, list)
+        if grouped == self.automatic_optimization:
+            raise ConfigError(
+                f"model.steps_per_execution={self.steps_per_execution} but the training loader "
+                f"hands out {'lists of batches' if grouped else 'single batches'}; set both from "
+                "one value, e.g. steps_per_execution=8 (configs give it to model and data)."
+            )
+        loss = self._run_execution(batch, batch_idx) if grouped else self._step(batch, "train")
+        # Lightning sends logs to the loggers every log_every_n_steps of its own steps; logging
+        # on the other steps would cost ~1 ms each for nothing.
+        lightning_step = self.current_epoch * self.trainer.num_training_batches + batch_idx
+        if (lightning_step + 1) % self.trainer.log_every_n_steps == 0:
+            self.log(
+                "train/loss",
+                loss.detach().mean(),  # the mean over the execution's K steps
+                on_step=True,
+                on_epoch=False,
+                prog_bar=True,
+                batch_size=1,  # a per-step value: no epoch weighting to guess a batch size for
+            )
+        if batch_idx + 1 == self.trainer.num_training_batches:
+            # Logged with the last batch, not in on_train_epoch_end, so that callbacks (which
+            # Lightning calls before the module's epoch-end hook) see this epoch's values.
+            self._log_epoch("train")
+        return loss
+
+    def _run_execution(self, batches: list, batch_idx: int) -> torch.Tensor:
+        """One backward per batch and an optimizer step per ``accumulate_grad_batches`` of them,
+        as Lightning's automatic loop would have taken them."""
+        optimizer = self.optimizers()
+        scheduler = self.lr_schedulers() if self.scheduler_interval == "step" else None
+        accumulate = self.accumulate_grad_batches
+        per_epoch = self._batches_per_epoch()
+        losses = []
+        for i, batch in enumerate(batches):
+            loss = self._step(batch, "train")
+            index = batch_idx * self.steps_per_execution + i  # the batch's index in its epoch
+            if self._direct_steps:
+                (loss / accumulate if accumulate > 1 else loss).backward()
+            else:
+                self.manual_backward(loss / accumulate if accumulate > 1 else loss)
+            if (index + 1) % accumulate == 0 or index + 1 == per_epoch:
+                if self.gradient_clip_val:
+                    self.clip_gradients(
+                        optimizer, self.gradient_clip_val, self.gradient_clip_algorithm
+                    )
+                if self._direct_steps:
+                    counted_optimizer_step(optimizer)
+                else:
+                    optimizer.step()
+                optimizer.zero_grad()
+                if scheduler is not None:
+                    scheduler.step()
+            losses.append(loss.detach())
+        return torch.stack(losses)
+
+    def _batches_per_epoch(self) -> int:
+        """Training batches (not executions) per epoch."""
+        loader = self.trainer.train_dataloader
+        return getattr(loader, "num_batches", None) or int(self.trainer.num_training_batches)
+
+    def on_train_start(self) -> None:
+        self._direct_steps = not self.automatic_optimization and self._lightning_step_is_a_no_op()
+
+    def _lightning_step_is_a_no_op(self) -> bool:
+        """Whether Lightning's plumbing around backward and step would do nothing but call them.
+
+        So it is with 32-bit precision on one device (no loss scaling, no gradient sync), no
+        profiler, and no callback or method of this module hooking into the optimizer step. The
+        plumbing (a dozen no-op hooks, each with a profiler context) then costs ~0.25 ms per
+        step on 2 cores, ~2% of a 784-512-512-10 MLP's step; steps_per_execution exists to save
+        such costs (benchmarks/lightning_overhead.py).
+        """
+        trainer = self.trainer
+        if type(trainer.strategy) is not SingleDeviceStrategy:
+            return False
+        if type(trainer.precision_plugin) is not Precision:
+            return False
+        if not isinstance(trainer.profiler, PassThroughProfiler):
+            return False  # a profiler is there to time Lightning's steps
+        if any(
+            getattr(type(cb), hook) is not getattr(pl.Callback, hook)
+            for cb in trainer.callbacks
+            for hook in STEP_HOOKS
+        ):
+            return False
+        module_hooks = (*STEP_HOOKS, "backward", "configure_gradient_clipping")
+        return all(getattr(type(self), h) is getattr(pl.LightningModule, h) for h in module_hooks)
+
+    def on_train_epoch_end(self) -> None:
+        # Lightning's automatic loop steps epoch schedulers; under manual optimization we do.
+        if not self.automatic_optimization and self.scheduler_interval == "epoch":
+            scheduler = self.lr_schedulers()
+            if scheduler is not None:
+                scheduler.step()
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        logged = self._log_epoch("val")
+        if not self.trainer.sanity_checking and self.monitor.startswith("val/"):
+            self.best_monitor(logged[self.monitor.partition("/")[2]])
+            self.log(f"{self.monitor}_best", self.best_monitor.compute())
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _total_optimizer_steps(self) -> int:
+        """The optimizer steps this fit will take (Lightning's estimate counts executions)."""
+        trainer = self.trainer
+        executions = trainer.estimated_stepping_batches  # also sets up the train loader
+        if self.automatic_optimization:
+            return int(executions)
+        per_epoch = self._batches_per_epoch()
+        steps_per_epoch = -(-per_epoch // self.accumulate_grad_batches)
+        total = executions * self.steps_per_execution // self.accumulate_grad_batches
+        if trainer.max_epochs not in (None, -1) and trainer.limit_train_batches == 1.0:
+            # An epoch's last execution may hold fewer than K batches: count the batches.
+            total = steps_per_epoch * trainer.max_epochs
+        if trainer.max_steps != -1:
+            total = min(total, trainer.max_steps)
+        return int(total)
+
+    def configure_optimizers(self) -> dict:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return {"optimizer": optimizer}
+        extra = {}
+        wants_total = "total_steps" in inspect.signature(self.scheduler_factory).parameters
+        wants_total &= "total_steps" not in getattr(self.scheduler_factory, "keywords", {})
+        if self.scheduler_interval == "step" and wants_total:
+            extra["total_steps"] = self._total_optimizer_steps()
+        scheduler = self.scheduler_factory(optimizer=optimizer, **extra)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
+        }

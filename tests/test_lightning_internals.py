@@ -1,0 +1,47 @@
+"""Lightning's private step callbacks that lightning_modules/lightning_internals.py relies on.
+
+If a Lightning upgrade renames them or stops counting steps through them, this fails first.
+"""
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.core.optimizer import LightningOptimizer
+from torch import nn
+
+from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
+from lightning_modules.lightning_internals import counted_optimizer_step
+
+
+class _OneStepPerBatch(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.net = nn.Linear(2, 1)
+        self.global_steps_seen: list[int] = []
+
+    def training_step(self, batch, batch_idx):
+        optimizer = self.optimizers()
+        assert isinstance(optimizer, LightningOptimizer)
+        assert callable(optimizer._on_before_step) and callable(optimizer._on_after_step)
+        before = self.trainer.global_step
+        self.net(batch[0]).pow(2).mean().backward()
+        counted_optimizer_step(optimizer)
+        optimizer.zero_grad()
+        self.global_steps_seen.append(self.trainer.global_step - before)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_counted_optimizer_step_steps_the_weights_and_advances_global_step():
+    model = _OneStepPerBatch()
+    start = model.net.weight.detach().clone()
+    x = torch.ones(12, 2)
+    batches = TensorBatchLoader(x, x, ShardedBatchSampler(12, 3, shuffle=False))
+    trainer = pl.Trainer(
+        logger=False, enable_checkpointing=False, enable_progress_bar=False, max_epochs=1
+    )
+    trainer.fit(model, train_dataloaders=batches)
+    assert model.global_steps_seen == [1, 1, 1, 1]
+    assert trainer.global_step == 4
+    assert not torch.equal(model.net.weight, start)
