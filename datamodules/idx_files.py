@@ -1,19 +1,20 @@
 """Find and read MNIST-family IDX files with NumPy alone (no torch), so the NumPy path stays torch-free.
 
-Resolution order for a dataset folder ``<Name>/raw/`` (torchvision's layout):
-``data_dir`` (writable cache) -> ``LABKIT_DATA`` (read-only copies) -> download through torchvision
-into ``data_dir`` -> one :class:`DataError` naming every file looked for.
+Files sit in ``<Name>/raw/`` (torchvision's layout), found by ``resolve_dataset_files``:
+``data_dir`` -> ``LABKIT_DATA`` -> download through torchvision into ``data_dir`` -> one
+:class:`DataError` naming every file looked for.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import shutil
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from datamodules.dataset_files import resolve_dataset_files
 from labkit.errors import DataError
 
 SPLIT_FILES = {
@@ -101,39 +102,12 @@ def _fix_hint(path: Path) -> str:
     return f"Delete {path} and run again to re-fetch it, or copy a good one from its source."
 
 
-def _find_file(raw_dir: Path, stem: str) -> Path | None:
-    for candidate in (raw_dir / stem, raw_dir / f"{stem}.gz"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _complete_raw_dir(root: Path | None, name: str, split: str) -> Path | None:
-    if root is None:
-        return None
-    raw_dir = root / name / "raw"
-    if all(_find_file(raw_dir, stem) for stem in SPLIT_FILES[split]):
-        return raw_dir
-    return None
-
-
 def _download(name: str, data_dir: Path) -> None:
-    """Fetch through torchvision into ``data_dir``; leave nothing half-written behind on failure."""
+    """Fetch both splits through torchvision into ``data_dir/<name>/raw/``."""
     import torchvision.datasets  # imported here: only the download fallback needs torch
 
-    dataset_dir = data_dir / name
-    existed = dataset_dir.exists()
-    before = set(dataset_dir.rglob("*")) if existed else set()
-    try:
-        getattr(torchvision.datasets, name)(root=str(data_dir), train=True, download=True)
-        getattr(torchvision.datasets, name)(root=str(data_dir), train=False, download=True)
-    except Exception:
-        if not existed:
-            shutil.rmtree(dataset_dir, ignore_errors=True)
-        else:  # remove only what this attempt wrote, deepest first
-            for p in sorted(set(dataset_dir.rglob("*")) - before, reverse=True):
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        raise
+    for train in (True, False):
+        getattr(torchvision.datasets, name)(root=str(data_dir), train=train, download=True)
 
 
 def locate_split(
@@ -148,35 +122,19 @@ def locate_split(
         raise DataError(f"Unknown IDX dataset {name!r}; expected one of {KNOWN_DATASETS}.")
     if split not in SPLIT_FILES:
         raise DataError(f"Unknown split {split!r}; expected one of {tuple(SPLIT_FILES)}.")
-    data_dir = Path(data_dir).expanduser()
-    labkit_data = Path(labkit_data).expanduser() if labkit_data else None
-    raw_dir = _complete_raw_dir(data_dir, name, split) or _complete_raw_dir(
-        labkit_data, name, split
-    )
-    download_error = None
-    if raw_dir is None and download:
-        try:
-            _download(name, data_dir)
-            raw_dir = _complete_raw_dir(data_dir, name, split)
-        except (
-            Exception
-        ) as err:  # offline, HTTP errors, bad checksum: all end in the one message below
-            download_error = err
-    if raw_dir is None:
-        looked = [
-            str(root / name / "raw" / f"{stem}[.gz]")
-            for root in (data_dir, labkit_data)
-            if root is not None
-            for stem in SPLIT_FILES[split]
-        ]
-        reason = f"download failed: {download_error}" if download_error else "download disabled"
-        raise DataError(
-            f"{name} ({split}) not found. Looked for:\n  " + "\n  ".join(looked) + f"\n{reason}.\n"
-            f"Fix: connect to the internet (torchvision downloads it into data_dir), or set "
+    raw = Path(name) / "raw"
+    images, labels = resolve_dataset_files(
+        [(raw / stem, raw / f"{stem}.gz") for stem in SPLIT_FILES[split]],
+        what=f"{name} ({split})",
+        data_dir=data_dir,
+        labkit_data=labkit_data,
+        download=partial(_download, name) if download else None,
+        how_to_get=(
+            f"connect to the internet (torchvision downloads it into data_dir), or set "
             f"LABKIT_DATA to a folder holding {name}/raw/ as torchvision lays it out, "
             f"or set data_dir=<that folder>."
-        )
-    images, labels = (_find_file(raw_dir, stem) for stem in SPLIT_FILES[split])
+        ),
+    )
     return images, labels
 
 

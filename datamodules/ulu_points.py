@@ -1,21 +1,21 @@
 """Find and read the course's ``ulu.csv`` point cloud with NumPy alone (no torch).
 
 The file holds 3-D points (header ``x,y,z``; 8778 rows in the real file), a linear image of
-(x, y, colour) points of a logo. Resolution order, as for the IDX datasets:
-``data_dir/iml/ulu.csv`` (writable cache) -> ``LABKIT_DATA/iml/ulu.csv`` (read-only copies) ->
-download from the course repository into ``data_dir`` -> one :class:`DataError` naming every file
-looked for and how to get it.
+(x, y, colour) points of a logo. ``resolve_dataset_files`` finds it, as every dataset:
+``data_dir/iml/ulu.csv`` -> ``LABKIT_DATA/iml/ulu.csv`` -> download from the course repository
+into ``data_dir`` -> one :class:`DataError` naming every file looked for and how to get it.
 """
 
 from __future__ import annotations
 
-import os
 import urllib.request
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from datamodules.dataset_files import fetch_to_file, resolve_dataset_files
 from labkit.errors import DataError
 
 ULU_RELATIVE_PATH = Path("iml") / "ulu.csv"
@@ -57,17 +57,14 @@ def _fix_hint(path: Path) -> str:
     return f"Delete {path} and run again to re-fetch it, or copy a good one from {ULU_URL}."
 
 
-def _download(url: str, target: Path) -> None:
-    """Fetch ``url`` into ``target`` through a temporary file, so a failure leaves nothing behind."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + ".part")
-    try:
+def _download(url: str, data_dir: Path) -> None:
+    """Fetch ``url`` into ``data_dir/iml/ulu.csv``, checked before it takes its name."""
+
+    def write(partial: Path) -> None:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
             partial.write_bytes(response.read())
-        read_ulu_csv(partial)  # validate before it takes the real name
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+
+    fetch_to_file(data_dir / ULU_RELATIVE_PATH, write, check=read_ulu_csv)
 
 
 def locate_ulu(
@@ -77,25 +74,20 @@ def locate_ulu(
     url: str = ULU_URL,
 ) -> Path:
     """Path of ``ulu.csv``: ``data_dir``, then ``labkit_data``, then a download into ``data_dir``."""
-    data_dir = Path(data_dir).expanduser()
-    candidates = [data_dir / ULU_RELATIVE_PATH]
-    if labkit_data:
-        candidates.append(Path(labkit_data).expanduser() / ULU_RELATIVE_PATH)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    reason = "download disabled"
-    if download:
-        try:
-            _download(url, candidates[0])
-            return candidates[0]
-        except Exception as err:  # offline, HTTP error, bad content: all end in the message below
-            reason = f"download from {url} failed: {err}"
-    raise DataError(
-        "ulu.csv not found. Looked for:\n  " + "\n  ".join(str(c) for c in candidates) + f"\n"
-        f"{reason}.\nFix: connect to the internet (it is downloaded into data_dir), or set "
-        f"LABKIT_DATA to a folder holding {ULU_RELATIVE_PATH}, or put the file at {candidates[0]}."
+    (path,) = resolve_dataset_files(
+        [ULU_RELATIVE_PATH],
+        what="ulu.csv",
+        data_dir=data_dir,
+        labkit_data=labkit_data,
+        download=partial(_download, url) if download else None,
+        download_source=url,
+        how_to_get=(
+            f"connect to the internet (it is downloaded into data_dir), or set LABKIT_DATA to a "
+            f"folder holding {ULU_RELATIVE_PATH}, or put the file at "
+            f"{Path(data_dir).expanduser() / ULU_RELATIVE_PATH}."
+        ),
     )
+    return path
 
 
 def load_ulu(

@@ -2,9 +2,11 @@
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
+from datamodules.idx_files import load_split
 from datamodules.mnist import FashionMNISTDataModule, MNISTDataModule
 from labkit.errors import ConfigError
 
@@ -103,3 +105,24 @@ def test_without_the_files_on_disk_nothing_loads_early(tmp_path):
     dm = _dm(MNISTDataModule, tmp_path / "empty")
     dm.start_loading()  # a download (prepare_data's job) would be needed: no early load
     assert dm._loading is None
+
+
+@pytest.mark.parametrize("cls", [MNISTDataModule, FashionMNISTDataModule])
+def test_splits_and_batches_equal_the_reference_algorithm_bit_for_bit(cls, tiny_data_root):
+    """The algorithm every earlier MNIST run used, written out: results must not drift."""
+    images, labels = load_split(cls.dataset_name, "train", tiny_data_root, None, download=False)
+    x = torch.from_numpy(images.astype(np.float32)).unsqueeze(1)
+    x, y = (x / 255.0 - 0.1307) / 0.3081, torch.from_numpy(labels)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(3))
+    val_idx, train_idx = order[:100].sort().values, order[100:].sort().values
+    dm = _dm(cls, tiny_data_root)
+    dm.setup("fit")
+    for split, idx in (("train", train_idx), ("val", val_idx)):
+        assert torch.equal(dm.splits[split][0], x[idx]) and torch.equal(dm.splits[split][1], y[idx])
+    # Epoch 1's shuffle: a permutation drawn from shuffle_seed + epoch, cut into batches of 32.
+    loader = dm.train_dataloader()
+    loader.sampler.set_epoch(1)
+    shuffle = torch.randperm(500, generator=torch.Generator().manual_seed(0 + 1))
+    for i, (bx, by) in enumerate(loader):
+        idx = train_idx[shuffle[i * 32 : (i + 1) * 32]]
+        assert torch.equal(bx, x[idx]) and torch.equal(by, y[idx]), f"batch {i} differs"
