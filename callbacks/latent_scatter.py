@@ -15,7 +15,7 @@ from labkit.plots import save_scatter
 
 
 class LatentScatter(pl.Callback):
-    """Collects ``pl_module.net.forward_features(x)`` over all test batches; scatters them at test end.
+    """Scatters ``pl_module.net.forward_features(x)`` of all test batches, at the end of testing.
 
     The codes ``(N, D)`` are plotted by their first two dimensions (the title says so when
     ``D > 2``; a 1-d code is plotted against the label), coloured by the label ``y: (N,)`` (by the

@@ -26,7 +26,7 @@ def caption_labels(labels: torch.Tensor, class_names: tuple[str, ...] | None) ->
 
 
 class SampleGrid(pl.Callback):
-    """Draws the first ``num_images`` samples of ``trainer.datamodule.splits["train"]`` at fit start.
+    """At fit start, draws the first ``num_images`` samples of ``datamodule.splits["train"]``.
 
     The datamodule's ``splits`` maps a split to ``(x: (N, C, H, W) float, y: (N,) or (N, T))``;
     captions use its ``class_names`` when it has them. Writes ``<out_dir>/<filename>`` and logs it

@@ -33,19 +33,23 @@ FORMAT_VERSION = 1
 SPLIT_SIZES = {"train": 60000, "test": 10000}  # the seed's sizes; from MNIST train and test
 
 
+def _describe(a: object) -> str:
+    """What an argument was, for error messages: its shape and dtype, or its type."""
+    if isinstance(a, np.ndarray):
+        return f"shape {a.shape}, dtype {a.dtype}"
+    return type(a).__name__
+
+
 def _check_digit(name: str, x: np.ndarray) -> None:
     if not isinstance(x, np.ndarray) or x.shape != (DIGIT_SIZE, DIGIT_SIZE) or x.dtype != np.uint8:
-        found = (
-            f"shape {x.shape}, dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
-        )
         raise ValueError(
             f"make_new_sample: {name} must be a ({DIGIT_SIZE}, {DIGIT_SIZE}) uint8 array (an MNIST "
-            f"image as read from its IDX file), got {found}."
+            f"image as read from its IDX file), got {_describe(x)}."
         )
 
 
 def make_new_sample(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """One MultiMNIST image ``(36, 36) uint8``: ``x1`` top-left, ``x2`` bottom-right, max on the overlap.
+    """One ``(36, 36) uint8`` MultiMNIST image: ``x1`` top-left, ``x2`` bottom-right, max on overlap.
 
     Args:
         x1, x2: MNIST images ``(28, 28) uint8``.
@@ -113,27 +117,18 @@ def check_source(images: np.ndarray, labels: np.ndarray) -> None:
         or images.shape[1:] != (DIGIT_SIZE, DIGIT_SIZE)
         or images.dtype != np.uint8
     ):
-        found = (
-            f"shape {images.shape}, dtype {images.dtype}"
-            if isinstance(images, np.ndarray)
-            else type(images).__name__
-        )
         raise ValueError(
             f"MultiMNIST source images must be (N, {DIGIT_SIZE}, {DIGIT_SIZE}) uint8 (as "
-            f"datamodules.idx_files.load_split returns them), got {found}."
+            f"datamodules.idx_files.load_split returns them), got {_describe(images)}."
         )
     if (
         not isinstance(labels, np.ndarray)
         or labels.shape != (len(images),)
         or not np.issubdtype(labels.dtype, np.integer)
     ):
-        found = (
-            f"shape {labels.shape}, dtype {labels.dtype}"
-            if isinstance(labels, np.ndarray)
-            else type(labels).__name__
-        )
         raise ValueError(
-            f"MultiMNIST source labels must be ({len(images)},) integers, one per image, got {found}."
+            f"MultiMNIST source labels must be ({len(images)},) integers, one per image, got "
+            f"{_describe(labels)}."
         )
 
 
@@ -165,7 +160,7 @@ def cache_path(cache_dir: str | Path, split: str) -> Path:
 
 
 def _read_cache(path: Path, expected: dict) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
-    """``((x, y), "")`` when the cache at ``path`` matches ``expected``; ``(None, why)`` otherwise."""
+    """``((x, y), "")`` when the cache at ``path`` matches ``expected``, else ``(None, why)``."""
     if not path.is_file():
         return None, "no cache yet"
     try:

@@ -99,8 +99,9 @@ def save_image_grid(
     """Grid of ``images: (N, C, H, W)`` or ``(N, H, W)`` with one caption under each.
 
     Each tile is scaled from its own min and max, or from one shared ``value_range`` (so that
-    tiles compare, e.g. inputs and their reconstructions). The tiles are pasted into one mosaic drawn by a single ``imshow`` (one axes instead of N keeps
-    this a few times faster, which matters when it runs inside a training job).
+    tiles compare, e.g. inputs and their reconstructions). The tiles are pasted into one mosaic
+    drawn by a single ``imshow`` (one axes instead of N keeps this a few times faster, which
+    matters when it runs inside a training job).
     """
     tiles = [_as_displayable(im, value_range) for im in images]
     n = len(tiles)

@@ -51,9 +51,10 @@ class MLPAutoencoder(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (N, *image_shape) -> code (N, code_size)``."""
         if tuple(x.shape[1:]) != self.image_shape:
+            expected = ", ".join(map(str, self.image_shape))
             raise ValueError(
-                f"MLPAutoencoder expects input of shape (N, {', '.join(map(str, self.image_shape))}), "
-                f"got {tuple(x.shape)}. Set image_shape to match the data."
+                f"MLPAutoencoder expects input of shape (N, {expected}), got "
+                f"{tuple(x.shape)}. Set image_shape to match the data."
             )
         return self.encoder(x)
 

@@ -1,4 +1,4 @@
-"""A small CNN with one shared encoder and one linear head per task (MultiMNIST: left and right digit)."""
+"""A small CNN: one shared encoder, one linear head per task (MultiMNIST: left and right digit)."""
 
 import torch
 from torch import nn
@@ -9,7 +9,7 @@ POOL = 2
 
 
 def _encoded_side(image_size: int) -> int:
-    """Side of the last feature map: each stage is a valid 5x5 conv (-4) then a 2x2 max-pool (//2)."""
+    """Side of the last feature map: per stage a valid 5x5 conv (-4), then a 2x2 max-pool (//2)."""
     side = image_size
     for _ in CONV_CHANNELS:
         side = (side - (KERNEL_SIZE - 1)) // POOL
@@ -17,7 +17,9 @@ def _encoded_side(image_size: int) -> int:
 
 
 class MultitaskCNN(nn.Module):
-    """Shared encoder, ``num_tasks`` linear heads: ``x: (N, C, S, S) -> logits (N, num_tasks, num_classes)``.
+    """Shared encoder and ``num_tasks`` linear heads.
+
+    ``x: (N, C, S, S) -> logits (N, num_tasks, num_classes)``.
 
     Encoder: Conv(C->10, 5x5) + ReLU + MaxPool(2), Conv(10->20, 5x5) + ReLU + MaxPool(2), Flatten,
     Linear(20*s*s -> hidden) + ReLU, where ``s = ((S - 4) // 2 - 4) // 2`` (S=36: s=6, 720 inputs;
@@ -80,9 +82,10 @@ class MultitaskCNN(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (N, C, S, S) -> (N, hidden)``; ValueError naming the expected shape otherwise."""
         if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            expected = ", ".join(map(str, self.input_shape))
             raise ValueError(
-                f"MultitaskCNN expects input of shape (N, {', '.join(map(str, self.input_shape))}), "
-                f"got {tuple(x.shape)}. Set in_channels and image_size to match the data."
+                f"MultitaskCNN expects input of shape (N, {expected}), got "
+                f"{tuple(x.shape)}. Set in_channels and image_size to match the data."
             )
         return self.encoder(x)
 

@@ -1,4 +1,4 @@
-"""MultiMNIST samples: placement and the max rule, seeded pairs, split sources, and the npz cache."""
+"""MultiMNIST samples: placement and the max rule, seeded pairs, split sources, the npz cache."""
 
 from __future__ import annotations
 

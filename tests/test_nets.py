@@ -1,4 +1,4 @@
-"""Nets follow timm's split: forward(x) == forward_head(forward_features(x)), with documented shapes."""
+"""Every net: forward(x) == forward_head(forward_features(x)) (timm's split), shapes as documented."""
 
 import pytest
 import torch

@@ -82,7 +82,7 @@ def _trainer(tmp_path, callbacks) -> pl.Trainer:
 
 
 def _recording(module, name: str, calls: list):
-    """Wrap ``module.<name>`` so each call's arguments are kept, and the real function still runs."""
+    """``module.<name>`` wrapped to keep each call's arguments; the real function still runs."""
     real = getattr(module, name)
 
     def record(*args, **kwargs):
