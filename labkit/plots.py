@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -70,13 +71,20 @@ def save_curve_panels(
     return path
 
 
-def _as_displayable(image: np.ndarray) -> np.ndarray:
-    """(C, H, W) or (H, W) float/uint8 -> (H, W) or (H, W, 3) scaled to [0, 1] for imshow."""
+def _as_displayable(
+    image: np.ndarray, value_range: tuple[float, float] | None = None
+) -> np.ndarray:
+    """(C, H, W) or (H, W) float/uint8 -> (H, W) or (H, W, 3) scaled to [0, 1] for imshow.
+
+    Scaled from ``value_range`` (clipped to it) when given, else from the image's own min and max.
+    """
     image = np.asarray(image, dtype=np.float32)
     if image.ndim == 3:
         image = image[0] if image.shape[0] == 1 else np.transpose(image, (1, 2, 0))
-    lo, hi = float(image.min()), float(image.max())
-    return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+    lo, hi = value_range if value_range is not None else (float(image.min()), float(image.max()))
+    if hi <= lo:
+        return np.zeros_like(image)
+    return np.clip((image - lo) / (hi - lo), 0.0, 1.0)
 
 
 def save_image_grid(
@@ -86,13 +94,16 @@ def save_image_grid(
     title: str,
     caption_colors: Sequence[str] | None = None,
     ncols: int = 5,
+    value_range: tuple[float, float] | None = None,
 ) -> Path:
     """Grid of ``images: (N, C, H, W)`` or ``(N, H, W)`` with one caption under each.
 
-    The tiles are pasted into one mosaic drawn by a single ``imshow`` (one axes instead of N keeps
-    this a few times faster, which matters when it runs inside a training job).
+    Each tile is scaled from its own min and max, or from one shared ``value_range`` (so that
+    tiles compare, e.g. inputs and their reconstructions). The tiles are pasted into one mosaic
+    drawn by a single ``imshow`` (one axes instead of N keeps this a few times faster, which
+    matters when it runs inside a training job).
     """
-    tiles = [_as_displayable(im) for im in images]
+    tiles = [_as_displayable(im, value_range) for im in images]
     n = len(tiles)
     nrows = max(1, -(-n // ncols))
     h, w = tiles[0].shape[:2]
@@ -120,6 +131,52 @@ def save_image_grid(
     ax.set_axis_off()
     ax.set_title(title, fontsize=10, y=TITLE_Y)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9)  # not tight_layout: 2x slower
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+def save_scatter(
+    path: str | Path,
+    points: np.ndarray,
+    labels: np.ndarray,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    label_names: Sequence[str] | None = None,
+    legend_title: str | None = None,
+) -> Path:
+    """``points: (N, 2)`` coloured by integer ``labels: (N,)``, with a legend of the labels present.
+
+    The legend sits outside the axes: matplotlib's "best" placement tests every point, seconds
+    for tens of thousands of them.
+    """
+    points, labels = np.asarray(points), np.asarray(labels)
+    fig = Figure(figsize=(7, 5.5), dpi=90)
+    ax = fig.add_subplot()
+    colors = colormaps["tab10"]
+    for k in np.unique(labels):
+        chosen = labels == k
+        name = label_names[k] if label_names is not None else str(k)
+        ax.scatter(
+            points[chosen, 0],
+            points[chosen, 1],
+            s=3,
+            alpha=0.6,
+            color=colors(int(k) % 10),
+            label=name,
+            linewidths=0,
+            rasterized=True,  # one image, not N vector markers, in the PNG's drawing
+        )
+    ax.set_title(title, y=TITLE_Y)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(
+        title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=4, fontsize=8
+    )
+    fig.subplots_adjust(left=0.1, right=0.8, bottom=0.1, top=0.9)  # not tight_layout: 2x slower
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

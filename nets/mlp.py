@@ -11,8 +11,10 @@ from nets.activations import make_activation
 class MLP(nn.Module):
     """Linear -> activation -> ... -> Linear, on ``x: (N, *)`` flattened to ``(N, in_features)``.
 
-    Returns logits ``(N, out_features)``; the softmax lives in the loss (cross-entropy on logits is
-    the numerically stable form of softmax followed by negative log-likelihood).
+    Returns logits ``(N, out_features)`` as ``forward_head(forward_features(x))`` (timm's split:
+    the features are the last hidden layer's output, the head is the last Linear). The softmax
+    lives in the loss (cross-entropy on logits is the numerically stable form of softmax followed
+    by negative log-likelihood).
 
     Args:
         in_features: size of one flattened input (784 for 28x28 images).
@@ -45,11 +47,23 @@ class MLP(nn.Module):
         self.in_features = in_features
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``x: (N, *) -> (N, hidden_sizes[-1])``: the last hidden layer's output (after its
+        activation and dropout); the flattened input itself when there is no hidden layer."""
         x = x.flatten(1)
         if x.shape[1] != self.in_features:
             raise ValueError(
                 f"MLP expects {self.in_features} features per sample, got input of shape "
                 f"{tuple(x.shape)} after flattening."
             )
-        return self.layers(x)
+        *body, _ = self.layers  # a list of modules: slicing the Sequential would build a new one
+        for layer in body:
+            x = layer(x)
+        return x
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """``features: (N, hidden_sizes[-1]) -> logits (N, out_features)``: the last Linear."""
+        return self.layers[-1](features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
