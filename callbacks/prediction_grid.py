@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_only
 
+from callbacks.sample_grid import caption_labels
 from callbacks.wandb_media import log_image_files
 from labkit.background import start_in_background
 from labkit.plots import save_image_grid
@@ -43,9 +44,10 @@ class PredictionGrid(pl.Callback):
         with torch.no_grad():
             preds = pl_module.predict_labels(x)
         names = getattr(trainer.datamodule, "class_names", None)
-        # One label per sample, or one per task ((N, T): MultiMNIST's two digits).
-        label = lambda t: " | ".join(names[i] if names else str(i) for i in t.reshape(-1).tolist())  # noqa: E731
-        captions = [f"pred {label(p)}\ntrue {label(t)}" for p, t in zip(preds, y, strict=True)]
+        captions = [
+            f"pred {p}\ntrue {t}"
+            for p, t in zip(caption_labels(preds, names), caption_labels(y, names), strict=True)
+        ]
         colors = ["black" if torch.equal(p, t) else "red" for p, t in zip(preds, y, strict=True)]
         # Drawn (~0.2 s of matplotlib) while the rest of the test set runs; on_test_end waits.
         # The overlap pays where the test runs on a GPU; on a 2-core CPU the two share the cores
