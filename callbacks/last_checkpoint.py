@@ -22,6 +22,11 @@ class LastCheckpoint(Checkpoint):
     after every step. ``trainer.save_checkpoint`` writes atomically (a kill mid-write leaves the
     previous file), and as a ``Checkpoint`` this runs after the module's epoch-end hooks.
 
+    Never after an epoch's last batch: the epoch-end save follows it, and a checkpoint taken
+    there (before the epoch's validation and end hooks) would be resumed as a finished epoch,
+    skipping them: the run would lose that validation (and best.ckpt with it) and, under
+    ``steps_per_execution`` > 1, that epoch's scheduler step.
+
     Args:
         dirpath: the run's checkpoint folder.
         every_n_train_steps: optimizer steps between saves (at least 1).
@@ -46,6 +51,8 @@ class LastCheckpoint(Checkpoint):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
+        if batch_idx + 1 == trainer.num_training_batches:
+            return  # the epoch-end save comes next
         if trainer.global_step // self.every > self._saved_at // self.every:
             self._save(trainer)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from labkit.errors import ConfigError
-from lightning_modules.base import OptimizerFactory, SchedulerFactory, TrainingModule
+from lightning_modules.base import OptimizerFactory, TrainingModule
 
 
 class Autoencoder(TrainingModule):
@@ -14,7 +16,7 @@ class Autoencoder(TrainingModule):
 
     Labels in the batch are ignored for training (the latent-code plot colours by them). Logs
     ``loss`` per stage (the MSE: ``val/loss``, ``test/loss``) and ``val/loss_best`` by default.
-    The net's ``forward_features`` gives the code. Shared arguments: see
+    The net's ``forward_features`` gives the code. ``**options`` (scheduler, steps_per_execution, monitor, ...): see
     :class:`~lightning_modules.base.TrainingModule`.
     """
 
@@ -22,22 +24,11 @@ class Autoencoder(TrainingModule):
         self,
         net: nn.Module,
         optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-        steps_per_execution: int = 1,
-        monitor: str = "val/loss",
-        monitor_mode: str = "min",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            net,
-            optimizer,
-            ("loss",),
-            scheduler,
-            scheduler_interval,
-            steps_per_execution,
-            monitor,
-            monitor_mode,
-        )
+        # A reconstruction has no accuracy: the best model is the lowest validation MSE.
+        options = {"monitor": "val/loss", "monitor_mode": "min", **options}
+        super().__init__(net, optimizer, ("loss",), **options)
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
 
     def loss_and_statistics(self, batch: tuple[torch.Tensor, torch.Tensor]):

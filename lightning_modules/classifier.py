@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from labkit.errors import ConfigError
-from lightning_modules.base import OptimizerFactory, SchedulerFactory, TrainingModule
+from lightning_modules.base import OptimizerFactory, TrainingModule
 
 
 class ImageClassifier(TrainingModule):
@@ -14,7 +16,8 @@ class ImageClassifier(TrainingModule):
 
     Logs ``loss`` and ``acc`` per stage (``train/loss`` per step, ``train/loss_epoch``,
     ``train/acc``, ``val/loss``, ``val/acc``, ``test/loss``, ``test/acc``) and ``val/acc_best``
-    (see :class:`~lightning_modules.base.TrainingModule` for the shared arguments).
+    (``**options``: scheduler, steps_per_execution, monitor, ...: see
+    :class:`~lightning_modules.base.TrainingModule`).
 
     Args:
         num_classes: number of classes; the net's output width is checked against it.
@@ -25,22 +28,9 @@ class ImageClassifier(TrainingModule):
         net: nn.Module,
         optimizer: OptimizerFactory,
         num_classes: int,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-        steps_per_execution: int = 1,
-        monitor: str = "val/acc",
-        monitor_mode: str = "max",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            net,
-            optimizer,
-            ("loss", "acc"),
-            scheduler,
-            scheduler_interval,
-            steps_per_execution,
-            monitor,
-            monitor_mode,
-        )
+        super().__init__(net, optimizer, ("loss", "acc"), **options)
         # The net lives in the state dict and the factories in the run's config; checkpoints then
         # hold only plain data and load with torch.load(weights_only=True).
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])

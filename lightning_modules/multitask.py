@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from labkit.errors import ConfigError
-from lightning_modules.base import OptimizerFactory, SchedulerFactory, TrainingModule
+from lightning_modules.base import OptimizerFactory, TrainingModule
 
 
 class MultitaskClassifier(TrainingModule):
@@ -14,7 +16,7 @@ class MultitaskClassifier(TrainingModule):
 
     The loss is the mean of the tasks' cross-entropies. Logs, per stage, every task's
     ``task<i>/loss`` and ``task<i>/acc`` (1-based, as in ``val/task1/acc``) and their means
-    ``loss`` and ``acc``; ``val/acc_best`` by default. Shared arguments: see
+    ``loss`` and ``acc``; ``val/acc_best`` by default. ``**options`` (scheduler, steps_per_execution, monitor, ...): see
     :class:`~lightning_modules.base.TrainingModule`.
     """
 
@@ -24,23 +26,10 @@ class MultitaskClassifier(TrainingModule):
         optimizer: OptimizerFactory,
         num_classes: int,
         num_tasks: int,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-        steps_per_execution: int = 1,
-        monitor: str = "val/acc",
-        monitor_mode: str = "max",
+        **options: Any,
     ) -> None:
         tasks = [f"task{t + 1}/{s}" for t in range(num_tasks) for s in ("loss", "acc")]
-        super().__init__(
-            net,
-            optimizer,
-            ("loss", "acc", *tasks),
-            scheduler,
-            scheduler_interval,
-            steps_per_execution,
-            monitor,
-            monitor_mode,
-        )
+        super().__init__(net, optimizer, ("loss", "acc", *tasks), **options)
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.num_classes, self.num_tasks = num_classes, num_tasks
 
