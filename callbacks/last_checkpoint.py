@@ -17,6 +17,11 @@ class LastCheckpoint(ModelCheckpoint):
     shorter last execution. Not a time interval: Lightning's ``train_time_interval`` broadcasts
     across DDP processes after every step.
 
+    Never after an epoch's last batch: the epoch-end save follows it, and a checkpoint taken
+    there (before the epoch's validation and end hooks) would be resumed as a finished epoch,
+    skipping them: the run would lose that validation (and best.ckpt with it) and, under
+    ``steps_per_execution`` > 1, that epoch's scheduler step.
+
     Args:
         dirpath: the run's checkpoint folder.
         every_n_train_steps: optimizer steps between saves (at least 1).
@@ -34,6 +39,8 @@ class LastCheckpoint(ModelCheckpoint):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
+        if batch_idx + 1 == trainer.num_training_batches:
+            return  # the epoch-end save comes next
         every = self._every_n_train_steps
         if trainer.global_step // every > self._last_global_step_saved // every:
             self._save_last(trainer)
