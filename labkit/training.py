@@ -68,18 +68,18 @@ def train(cfg: DictConfig) -> dict[str, float]:
     wandb_nodes = [node for node in (cfg.get("logger") or {}).values() if _is_wandb(node)]
     if wandb_nodes:
         _start_wandb_service_in_background(offline=bool(wandb_nodes[0].get("offline", False)))
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    if not ckpt_path:
+        _start_loading(datamodule)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
-    # A checkpoint that does not fit is refused before any data is read.
     plan = run_plan(cfg)
-    if ckpt_path:
+    if ckpt_path:  # checked before any data is read: a checkpoint that does not fit is refused
         check_checkpoint_fits(ckpt_path, model)
         if resuming:
             check_resume_keeps_plan(ckpt_path, plan)
         elif fitting:  # a new run from these weights: its own optimizer, schedule and epochs
             load_weights(ckpt_path, model)
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    if hasattr(datamodule, "start_loading"):
-        datamodule.start_loading()  # data on disk loads while the rest of the run is built
+        _start_loading(datamodule)
     callbacks = [*_instantiate_all(cfg.get("callbacks")), RunPlanInCheckpoints(plan)]
     wandb_id = wandb_run_id(cfg.paths.output_dir, resuming) if wandb_nodes else None
     loggers = _instantiate_loggers(cfg.get("logger"), wandb_id)
@@ -114,6 +114,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
         raise
     _close_wandb(exit_code=0)
     return metrics
+
+
+def _start_loading(datamodule: pl.LightningDataModule) -> None:
+    """Data on disk loads in the background while the rest of the run is built."""
+    if hasattr(datamodule, "start_loading"):
+        datamodule.start_loading()
 
 
 def _start_wandb_service_in_background(offline: bool) -> None:
