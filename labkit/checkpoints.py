@@ -1,4 +1,4 @@
-"""Which checkpoint a run starts from, whether it fits the model, and what a resume reads from it."""
+"""Which checkpoint a run starts from, whether it fits the model, and loading its weights alone."""
 
 from __future__ import annotations
 
