@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import Checkpoint
-from pytorch_lightning.trainer.states import TrainerFn
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 
-class LastCheckpoint(Checkpoint):
+class LastCheckpoint(ModelCheckpoint):
     """Keeps ``<dirpath>/last.ckpt`` current, so a crash loses at most ``every_n_train_steps`` steps.
 
-    Saves after each validation (or at the epoch's end when no validation ran) and whenever a
-    multiple of N optimizer steps has been passed since its last save, never twice at one step.
-    Lightning's ModelCheckpoint falls short on both: with ``save_top_k=0`` it writes
-    ``last.ckpt`` only along with a top-k save, so never at an epoch end; and it waits for
-    ``global_step % N == 0``, which a module running K steps per Lightning step
-    (``steps_per_execution``) can step over, for good after an epoch's shorter last execution.
-    Not a time interval: Lightning's ``train_time_interval`` broadcasts across DDP processes
-    after every step. ``trainer.save_checkpoint`` writes atomically (a kill mid-write leaves the
-    previous file), and as a ``Checkpoint`` this runs after the module's epoch-end hooks.
+    Saves at each epoch end (after validation, when there is one) and whenever a multiple of N
+    optimizer steps has been passed since its last save. Lightning's ModelCheckpoint falls short
+    on both: with ``save_top_k=0`` it writes ``last.ckpt`` only along with a top-k save, so never
+    at an epoch end; and it waits for ``global_step % N == 0``, which a module running K steps
+    per Lightning step (``steps_per_execution``) can step over, for good after an epoch's
+    shorter last execution. Not a time interval: Lightning's ``train_time_interval`` broadcasts
+    across DDP processes after every step.
 
     Never after an epoch's last batch: the epoch-end save follows it, and a checkpoint taken
     there (before the epoch's validation and end hooks) would be resumed as a finished epoch,
@@ -37,37 +32,27 @@ class LastCheckpoint(Checkpoint):
             raise ValueError(
                 f"every_n_train_steps must be an integer >= 1, got {every_n_train_steps!r}."
             )
-        self.path = Path(dirpath) / "last.ckpt"
-        self.every = every_n_train_steps
-        self._saved_at = -1  # global_step of the last save
-        self._validated = False  # whether a validation ended in the current epoch
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._saved_at = trainer.global_step  # a resumed run starts from a saved step
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._validated = False
+        super().__init__(
+            dirpath=dirpath, save_top_k=0, save_last=True, every_n_train_steps=every_n_train_steps
+        )
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         if batch_idx + 1 == trainer.num_training_batches:
             return  # the epoch-end save comes next
-        if trainer.global_step // self.every > self._saved_at // self.every:
-            self._save(trainer)
-
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
-            return
-        self._validated = True
-        self._save(trainer)
+        every = self._every_n_train_steps
+        if trainer.global_step // every > self._last_global_step_saved // every:
+            self._save_last(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self._validated:
-            self._save(trainer)
+        if self._should_save_on_train_epoch_end(trainer):  # no validation follows
+            self._save_last(trainer)
 
-    def _save(self, trainer: pl.Trainer) -> None:
-        if trainer.fast_dev_run or trainer.sanity_checking or self._saved_at == trainer.global_step:
-            return
-        trainer.save_checkpoint(self.path)  # on every rank: the strategy writes on rank zero
-        self._saved_at = trainer.global_step
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._save_last(trainer)
+
+    def _save_last(self, trainer: pl.Trainer) -> None:
+        if not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))

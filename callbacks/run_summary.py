@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
@@ -14,7 +15,13 @@ from labkit.results_table import print_results_table
 
 
 class RunSummary(pl.Callback):
-    """After testing, shows test metrics, epochs trained, wall time (fit start to test end), run dir.
+    """After testing: test metrics, epochs trained, wall time, the checkpoint tested, run dir.
+
+    ``job`` is ``train`` for a run that fitted and ``eval`` for one that only tested a
+    checkpoint (``train=false``). A training run's wall time goes from the start of fitting to
+    the end of the test; for a resumed run it adds the time up to the checkpoint it resumed from
+    (kept in checkpoints), so the work lost after that checkpoint, which the resume repeats, is
+    counted once. An evaluation's wall time is its test alone.
 
     Args:
         out_dir: the run dir; ``summary.json`` is written there.
@@ -24,21 +31,41 @@ class RunSummary(pl.Callback):
     def __init__(self, out_dir: str, title: str) -> None:
         self.out_dir = Path(out_dir)
         self.title = title
-        self.start: float | None = None
+        self.start: float | None = None  # when this process started fitting (or testing)
+        self.fitted = False
+        self.earlier_s = 0.0  # wall time of the run up to the checkpoint it resumed from
+        self._restored_s = 0.0  # from the last checkpoint loaded (the test loads best.ckpt too)
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.start = time.perf_counter()
+        self.start, self.fitted = time.perf_counter(), True
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.earlier_s = self._restored_s  # by now any checkpoint to resume from is loaded
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.fitted:
+            self.start = time.perf_counter()
+
+    def _wall_time(self) -> float:
+        return self.earlier_s + (time.perf_counter() - self.start if self.start else 0.0)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"wall_time_s": self._wall_time()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._restored_s = state_dict["wall_time_s"]
 
     @rank_zero_only
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        wall = time.perf_counter() - self.start if self.start is not None else float("nan")
         metrics = {
             k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")
         }
         summary = {
             **metrics,
+            "job": "train" if self.fitted else "eval",
             "epochs": trainer.current_epoch,
-            "wall_time_s": round(wall, 2),
+            "wall_time_s": round(self._wall_time(), 2),
+            "checkpoint": str(Path(trainer.ckpt_path).resolve()) if trainer.ckpt_path else None,
             "run_dir": str(self.out_dir.resolve()),
         }
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,17 +1,30 @@
-"""Which checkpoint a run resumes from, and whether it fits the model before Lightning loads it."""
+"""Which checkpoint a run starts from, whether it fits the model, and loading its weights alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
+from torchmetrics import Metric
 
 from labkit.errors import ConfigError
 
 
-def resume_path(ckpt_path: str | None, resume: bool, output_dir: str) -> str | None:
-    """``ckpt_path`` if given; with ``resume``, the run dir's ``checkpoints/last.ckpt``; else None."""
+def resume_path(
+    ckpt_path: str | None, resume: bool, output_dir: str, train: bool = True
+) -> str | None:
+    """``ckpt_path`` if given; with ``resume``, the run dir's ``checkpoints/last.ckpt``; else None.
+
+    Without training (``train=false``) there is only a checkpoint to evaluate: ``ckpt_path``.
+    """
+    if not train and not ckpt_path:
+        raise ConfigError(
+            "train=false evaluates a trained model, but no checkpoint was given: add "
+            "ckpt_path=<file>, e.g. ckpt_path=outputs/<experiment>/<run>/checkpoints/best.ckpt "
+            "(with the experiment and model overrides it was trained with)."
+        )
     if ckpt_path:
         if not Path(ckpt_path).is_file():
             raise ConfigError(
@@ -30,14 +43,21 @@ def resume_path(ckpt_path: str | None, resume: bool, output_dir: str) -> str | N
     return str(last)
 
 
-def check_checkpoint_fits(path: str, model: nn.Module) -> None:
-    """Raise ConfigError when the checkpoint's weights do not match ``model``'s names and shapes."""
+def read_checkpoint(path: str) -> dict[str, Any]:
+    """The checkpoint's plain data (tensors memory-mapped, not read), or a ConfigError saying why not."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as err:  # unreadable, truncated, or not a Lightning checkpoint
         raise ConfigError(f"Cannot read checkpoint {path}: {err}") from err
+
+
+def check_checkpoint_fits(path: str, model: nn.Module) -> None:
+    """Raise ConfigError when the checkpoint's weights do not match ``model``'s names and shapes."""
+    checkpoint = read_checkpoint(path)
+    if "state_dict" not in checkpoint:
+        raise ConfigError(f"Cannot read checkpoint {path}: it holds no state_dict.")
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state.items()}
+    found = {k: tuple(v.shape) for k, v in checkpoint["state_dict"].items()}
     missing, unexpected = (
         sorted(expected.keys() - found.keys()),
         sorted(found.keys() - expected.keys()),
@@ -55,3 +75,18 @@ def check_checkpoint_fits(path: str, model: nn.Module) -> None:
             f"Checkpoint {path} was saved by a different model ({'; '.join(details)}). "
             f"Use the experiment and model overrides it was trained with, or another checkpoint."
         )
+
+
+def load_weights(path: str, model: nn.Module) -> None:
+    """Copy the checkpoint's weights into ``model``, and nothing else.
+
+    The state of the module's metrics (e.g. the best validation accuracy so far) stays that of
+    ``model``: a new run started from these weights keeps its own record.
+    """
+    metrics = [name for name, m in model.named_modules() if isinstance(m, Metric)]
+    is_metric = lambda key: any(key.startswith(f"{name}.") for name in metrics)
+    weights = {k: v for k, v in read_checkpoint(path)["state_dict"].items() if not is_metric(k)}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    left_out = [k for k in missing if not is_metric(k)]
+    if left_out or unexpected:  # check_checkpoint_fits catches these first, with more detail
+        raise ConfigError(f"Checkpoint {path} does not fit the model: {left_out or unexpected}.")

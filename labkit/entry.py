@@ -54,9 +54,5 @@ def run_or_explain(task: Callable[[], T]) -> T:
 
 def quiet_known_warnings() -> None:
     """Silence warnings that are expected in every labkit run and would only hide real ones."""
-    # CSVLogger writes metrics.csv into Hydra's run dir, which already holds .hydra/.
-    warnings.filterwarnings(
-        "ignore", message=r"Experiment logs directory .* exists and is not empty"
-    )
     # Raised inside Lightning itself on recent torch; nothing for a user to change.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")

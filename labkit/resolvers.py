@@ -1,4 +1,4 @@
-"""OmegaConf resolvers the configs use: W&B mode and group, decided from the environment."""
+"""OmegaConf resolvers the configs use: W&B mode and group from the environment, job type and tags."""
 
 from __future__ import annotations
 
@@ -28,7 +28,22 @@ def wandb_group(task_name: str) -> str:
     return task_name
 
 
+def wandb_job_type(train: bool) -> str:
+    """``train`` for a run that trains; ``eval`` for one that only tests a checkpoint (train=false)."""
+    return "train" if train else "eval"
+
+
+def wandb_tags(tags: list[str], train: bool) -> list[str]:
+    """The experiment's tags, plus ``eval`` for a run that only tests a checkpoint."""
+    return [*tags, *([] if train else ["eval"])]
+
+
 def register_resolvers() -> None:
-    for name, fn in (("wandb_offline", wandb_offline), ("wandb_group", wandb_group)):
+    for name, fn in (
+        ("wandb_offline", wandb_offline),
+        ("wandb_group", wandb_group),
+        ("wandb_job_type", wandb_job_type),
+        ("wandb_tags", wandb_tags),
+    ):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)

@@ -11,14 +11,17 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import LearningRateMonitor
+from pytorch_lightning.callbacks import Checkpoint, LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
-from labkit.checkpoints import check_checkpoint_fits, resume_path
+from labkit.checkpoints import check_checkpoint_fits, load_weights, resume_path
 from labkit.config_checks import check_config
+from labkit.device_checks import check_devices
 from labkit.errors import ConfigError
 from labkit.optimized_metric import check_optimized_metric
+from labkit.run_plan import RunPlanInCheckpoints, check_resume_keeps_plan, run_plan
 from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
+from labkit.wandb_run_id import wandb_run_id
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +33,23 @@ def _instantiate_all(group: DictConfig | None) -> list[Any]:
     return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
+def _is_wandb(node: Any) -> bool:
+    return isinstance(node, DictConfig) and "WandbLogger" in str(node.get("_target_", ""))
+
+
+def _instantiate_loggers(group: DictConfig | None, wandb_id: str | None) -> list[Any]:
+    """The loggers of ``group``; a W&B one gets the run dir's W&B run id (see wandb_run_id)."""
+    return [
+        hydra.utils.instantiate(node, **({"id": wandb_id} if _is_wandb(node) else {}))
+        for node in (group or {}).values()
+        if node and "_target_" in node
+    ]
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit ``cfg.model`` on ``cfg.data`` and test the best checkpoint; returns the final metrics.
 
+    With ``train=false``, tests the checkpoint ``ckpt_path`` instead (an evaluation run).
     Returns the test metrics (plus ``val/acc_best``), so a sweeper can optimise any of them.
     """
     if cfg.get("entry", "train") != "train":
@@ -41,31 +58,42 @@ def train(cfg: DictConfig) -> dict[str, float]:
             f"experiment={cfg.get('task_name')}`, not train.py."
         )
     check_config(cfg)
+    check_devices(cfg.trainer)
+    fitting = cfg.get("train", True)
+    resuming = fitting and cfg.get("resume", False)  # continuing this run dir's run
+    ckpt_path = resume_path(cfg.get("ckpt_path"), resuming, cfg.paths.output_dir, fitting)
     set_threads(cfg.get("threads"))
     skip_gpu_probe_without_gpus()
     pl.seed_everything(cfg.seed, workers=True)
 
-    wandb_nodes = [
-        node
-        for node in (cfg.get("logger") or {}).values()
-        if isinstance(node, DictConfig) and "WandbLogger" in str(node.get("_target_", ""))
-    ]
+    wandb_nodes = [node for node in (cfg.get("logger") or {}).values() if _is_wandb(node)]
     if wandb_nodes:
         _start_wandb_service_in_background(offline=bool(wandb_nodes[0].get("offline", False)))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    if hasattr(datamodule, "start_loading"):
-        datamodule.start_loading()  # data on disk loads while the rest of the run is built
+    if not ckpt_path:
+        _start_loading(datamodule)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
-    callbacks = _instantiate_all(cfg.get("callbacks"))
-    loggers = _instantiate_all(cfg.get("logger"))
+    if fitting:
+        check_optimized_metric(cfg.get("optimized_metric"), model)
+    plan = run_plan(cfg)
+    if ckpt_path:  # checked before any data is read: a checkpoint that does not fit is refused
+        check_checkpoint_fits(ckpt_path, model)
+        if resuming:
+            check_resume_keeps_plan(ckpt_path, plan)
+        elif fitting:  # a new run from these weights: its own optimizer, schedule and epochs
+            load_weights(ckpt_path, model)
+        _start_loading(datamodule)
+    callbacks = [*_instantiate_all(cfg.get("callbacks")), RunPlanInCheckpoints(plan)]
+    wandb_id = wandb_run_id(cfg.paths.output_dir, resuming) if wandb_nodes else None
+    loggers = _instantiate_loggers(cfg.get("logger"), wandb_id)
+    if not fitting:
+        # An evaluation saves no checkpoints (and restoring these callbacks' state, which names
+        # another run dir, would only warn).
+        callbacks = [cb for cb in callbacks if not isinstance(cb, Checkpoint)]
     if not loggers:
         # With logger=none there is nowhere to log learning rates to, and Lightning's
         # LearningRateMonitor would stop the run at its start.
         callbacks = [cb for cb in callbacks if not isinstance(cb, LearningRateMonitor)]
-    check_optimized_metric(cfg.get("optimized_metric"), model)
-    ckpt_path = resume_path(cfg.get("ckpt_path"), cfg.get("resume", False), cfg.paths.output_dir)
-    if ckpt_path:
-        check_checkpoint_fits(ckpt_path, model)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers, **_step_options_to_model(cfg, model)
     )
@@ -76,14 +104,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for lg in trainer.loggers:
             if isinstance(lg, WandbLogger):
                 lg.log_hyperparams(resolved)
-        if cfg.get("train", True):
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        if fitting:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path if resuming else None)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         if cfg.get("test", True):
-            best = (
-                trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-            )
-            trainer.test(model, datamodule=datamodule, ckpt_path=best or None)
+            if fitting:  # the best checkpoint of this fit
+                callback = trainer.checkpoint_callback
+                ckpt_path = (callback.best_model_path if callback else "") or None
+            trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
     except BaseException as err:
         _record_failure(cfg.paths.output_dir, err)
@@ -107,6 +135,12 @@ def _step_options_to_model(cfg: DictConfig, model: pl.LightningModule) -> dict[s
         cfg.trainer.get("accumulate_grad_batches") or 1,
     )
     return {"gradient_clip_val": None, "accumulate_grad_batches": 1}
+
+
+def _start_loading(datamodule: pl.LightningDataModule) -> None:
+    """Data on disk loads in the background while the rest of the run is built."""
+    if hasattr(datamodule, "start_loading"):
+        datamodule.start_loading()
 
 
 def _start_wandb_service_in_background(offline: bool) -> None:

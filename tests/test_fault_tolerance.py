@@ -4,35 +4,81 @@ import csv
 import json
 import signal
 
+import hydra
 import pytest
 import torch
+from torchmetrics import Metric
 
 from callbacks.nonfinite_loss_guard import NonFiniteLossError, NonFiniteLossGuard
+from labkit.checkpoints import load_weights
 from labkit.errors import ConfigError
 from labkit.training import train
 from tests.cli_runner import TINY_ARGS, run_train, summary
 
-EPOCHS = ("trainer.max_epochs=3", "callbacks.last_checkpoint.every_n_train_steps=5")
+EPOCHS = ("trainer.max_epochs=3", "trainer.log_every_n_steps=1")
+# Where a resumed run may differ from an uninterrupted one: the training aggregates of the
+# epoch it resumed in, which cover only the batches after the checkpoint.
+INTERRUPTED_EPOCH_AGGREGATES = ("train/acc", "train/loss_epoch")
+
+
+def _csv_rows(run_dir):
+    with (run_dir / "metrics.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, tiny_data_root):
+    """The run dir of an uninterrupted run with K steps per execution (one run per K)."""
+    runs = {}
+
+    def run(steps_per_execution: int):
+        if steps_per_execution not in runs:
+            cwd = tmp_path_factory.mktemp(f"uninterrupted_{steps_per_execution}")
+            args = (*TINY_ARGS, *EPOCHS, f"steps_per_execution={steps_per_execution}")
+            done = run_train(cwd, *args, "hydra.run.dir=run", labkit_data=tiny_data_root)
+            assert done.returncode == 0, done.stderr[-3000:]
+            runs[steps_per_execution] = cwd / "run"
+        return runs[steps_per_execution]
+
+    return run
+
+
+def _assert_same_rows(straight, resumed, interrupted_epoch):
+    assert len(resumed) == len(straight), (
+        f"{len(resumed)} rows after the resume vs {len(straight)} uninterrupted"
+    )
+    for i, (a, b) in enumerate(zip(straight, resumed, strict=True)):
+        skip = INTERRUPTED_EPOCH_AGGREGATES if a.get("epoch") == str(interrupted_epoch) else ()
+        differ = {k: (a[k], b.get(k)) for k in a if k not in skip and a[k] != b.get(k)}
+        assert not differ, f"row {i} (step {a['step']}): uninterrupted vs resumed {differ}"
 
 
 @pytest.mark.parametrize(
-    "steps_per_execution, kill_at, saved_at",
+    "steps_per_execution, every, kill_at, saved_at, loggers",
     [
         # 500 training images / batch 32 = 16 steps per epoch. One step at a time: killed at
         # step 22 (epoch 1, batch 6) with last.ckpt from step 20, so 4 batches are skipped.
-        (1, 22, 20),
+        (1, 5, 22, 20, "logger=csv"),
         # 8 steps per Lightning step: killed at step 24; last.ckpt is from step 24 (20 was
         # passed), half-way through epoch 1, so 8 batches are skipped.
-        (8, 24, 24),
+        (8, 5, 24, 24, "logger=csv"),
+        # Killed in epoch 1 with last.ckpt from the end of epoch 0: step 16 is a multiple of
+        # 16, but at an epoch's last batch the save waits for the epoch's end. With W&B.
+        (8, 16, 24, 16, "logger=default"),
     ],
+    ids=["mid-epoch", "mid-epoch-grouped", "epoch-end-wandb"],
 )
-def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(
-    tmp_path, tiny_data_root, steps_per_execution, kill_at, saved_at
+def test_resume_after_sigkill_gives_the_metrics_curves_and_summary_of_an_uninterrupted_run(
+    tmp_path, tiny_data_root, uninterrupted, steps_per_execution, every, kill_at, saved_at, loggers
 ):
-    args = (*TINY_ARGS, *EPOCHS, f"steps_per_execution={steps_per_execution}")
-    straight = run_train(tmp_path, *args, "hydra.run.dir=straight", labkit_data=tiny_data_root)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-
+    args = (
+        *(a for a in TINY_ARGS if not a.startswith("logger=")),
+        *EPOCHS,
+        loggers,
+        f"steps_per_execution={steps_per_execution}",
+        f"callbacks.last_checkpoint.every_n_train_steps={every}",
+    )
+    straight = uninterrupted(steps_per_execution)
     killed = run_train(
         tmp_path,
         *args,
@@ -43,7 +89,7 @@ def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(
     )
     assert killed.returncode == -signal.SIGKILL
     last = torch.load(tmp_path / "crashed/checkpoints/last.ckpt", weights_only=True)
-    assert last["global_step"] == saved_at and last["epoch"] == 1, "expected a mid-epoch checkpoint"
+    assert last["global_step"] == saved_at, "not the checkpoint this case is about"
 
     resumed = run_train(
         tmp_path,
@@ -53,10 +99,39 @@ def test_resume_after_sigkill_mid_epoch_gives_the_same_final_metrics(
         labkit_data=tiny_data_root,
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    a, b = summary(tmp_path / "straight"), summary(tmp_path / "crashed")
+    a, b = summary(straight), summary(tmp_path / "crashed")
     for key in ("test/acc", "test/loss"):
         assert a[key] == b[key], f"{key}: uninterrupted {a[key]} vs resumed {b[key]}"
     assert a["epochs"] == b["epochs"] == 3
+    # The wall time covers the run up to the checkpoint too, not only the resumed process.
+    assert b["wall_time_s"] > last["callbacks"]["RunSummary"]["wall_time_s"] > 0
+
+    # metrics.csv: every row of the uninterrupted run, once, the crashed run's rows up to the
+    # checkpoint included (the crash left rows after it too, which the resume replaced).
+    _assert_same_rows(_csv_rows(straight), _csv_rows(tmp_path / "crashed"), last["epoch"])
+
+    # The curves: the history behind plots/curves.png (as the last epoch-end checkpoint holds
+    # it) covers every epoch, as uninterrupted.
+    def history(run_dir):
+        ckpt = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)
+        return ckpt["callbacks"]["MetricCurvesPlot"]["history"]
+
+    h_straight, h_resumed = history(straight), history(tmp_path / "crashed")
+    assert h_resumed.keys() == h_straight.keys() and h_straight
+    for key, series in h_straight.items():
+        assert [e for e, _ in h_resumed[key]] == [e for e, _ in series] == [1, 2, 3], key
+        if key not in INTERRUPTED_EPOCH_AGGREGATES:
+            assert h_resumed[key] == series, key
+    assert (tmp_path / "crashed/plots/curves.png").stat().st_size > 5000
+
+    if loggers == "logger=default":  # the resumed process logged into the same W&B run
+        records = sorted((tmp_path / "crashed/wandb").glob("offline-run-*/run-*.wandb"))
+        assert len(records) == 2, records
+        assert records[0].name == records[1].name == f"run-{_wandb_id(tmp_path / 'crashed')}.wandb"
+
+
+def _wandb_id(run_dir):
+    return (run_dir / "wandb/run_id.txt").read_text().strip()
 
 
 def test_resume_without_a_checkpoint_says_how_to_resume(make_cfg):
@@ -133,3 +208,59 @@ def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(
         train(cfg)
     last = torch.load(tmp_path / "run" / "checkpoints/last.ckpt", weights_only=True)
     assert last["global_step"] == good
+
+
+def test_resume_with_another_length_stops_before_touching_the_run_and_says_how_to_train_longer(
+    make_cfg, tmp_path
+):
+    args = ("trainer.max_epochs=1", "callbacks.progress_bar=null", "logger=csv")
+    train(make_cfg(*args))
+    run = tmp_path / "run"
+    before = {name: (run / name).read_bytes() for name in ("metrics.csv", "summary.json")}
+    with pytest.raises(
+        ConfigError,
+        match=r"trainer.max_epochs: 1 in that run, 2 now.* train longer, start a new run from "
+        r"its weights .*trainer.max_epochs=<more epochs> ckpt_path=.*last.ckpt",
+    ):
+        train(make_cfg(*args[1:], "trainer.max_epochs=2", "resume=true"))
+    assert {name: (run / name).read_bytes() for name in before} == before
+
+
+def test_a_new_run_from_a_checkpoint_trains_its_weights_on_a_schedule_of_its_own(
+    make_cfg, tmp_path
+):
+    args = ("callbacks.progress_bar=null", "logger=csv")
+    train(make_cfg(*args, "trainer.max_epochs=1", run_dir="first"))
+    ckpt = tmp_path / "first/checkpoints/last.ckpt"
+    train(make_cfg(*args, "trainer.max_epochs=2", f"ckpt_path={ckpt}", run_dir="longer"))
+    first, longer = _csv_rows(tmp_path / "first"), _csv_rows(tmp_path / "longer")
+    # A fresh cosine schedule over the new run's 2 epochs, from the configured learning rate.
+    lr = make_cfg().model.optimizer.lr
+    assert [float(r["lr-Adam"]) for r in longer if r["lr-Adam"]] == pytest.approx([lr, lr / 2])
+    # Started from the trained weights: its first epoch ends better than the first run's did.
+    val_loss = lambda rows: [float(r["val/loss"]) for r in rows if r["val/loss"]]
+    assert val_loss(longer)[0] < val_loss(first)[0]
+    assert summary(tmp_path / "longer")["epochs"] == 2
+
+
+def test_weights_from_a_checkpoint_leave_the_new_models_metric_states_alone(make_cfg, tmp_path):
+    cfg = make_cfg()
+    trained = hydra.utils.instantiate(cfg.model)
+    metric_states = [
+        f"{name}.{key}"
+        for name, m in trained.named_modules()
+        if isinstance(m, Metric)
+        for key in m.state_dict()
+    ]
+    assert metric_states, "expected a persistent metric (the best validation value so far)"
+    state = {k: v.clone() for k, v in trained.state_dict().items()}
+    for key in state:
+        state[key] = state[key].fill_(0.125) if key in metric_states else state[key] + 1
+    torch.save({"state_dict": state}, tmp_path / "trained.ckpt")
+
+    fresh = hydra.utils.instantiate(cfg.model)
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    load_weights(str(tmp_path / "trained.ckpt"), fresh)
+    for key, value in fresh.state_dict().items():
+        expected = before[key] if key in metric_states else state[key]
+        assert torch.equal(value, expected), key
