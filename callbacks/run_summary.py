@@ -18,7 +18,8 @@ class RunSummary(pl.Callback):
     """After testing: test metrics, epochs trained, wall time, the checkpoint tested, run dir.
 
     ``job`` is ``train`` for a run that fitted and ``eval`` for one that only tested a
-    checkpoint (``train=false``). A training run's wall time goes from the start of fitting to
+    checkpoint (``train=false``); ``checkpoint`` is the one tested: the one the test loaded
+    after a fit, the given one in an evaluation. A training run's wall time goes from the start of fitting to
     the end of the test; for a resumed run it adds the time up to the checkpoint it resumed from
     (kept in checkpoints), so the work lost after that checkpoint, which the resume repeats, is
     counted once. An evaluation's wall time is its test alone.
@@ -26,11 +27,13 @@ class RunSummary(pl.Callback):
     Args:
         out_dir: the run dir; ``summary.json`` is written there.
         title: heading of the table (the experiment's name).
+        evaluated: the checkpoint an evaluation tests (the run's ``ckpt_path``).
     """
 
-    def __init__(self, out_dir: str, title: str) -> None:
+    def __init__(self, out_dir: str, title: str, evaluated: str | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.title = title
+        self.evaluated = evaluated
         self.start: float | None = None  # when this process started fitting (or testing)
         self.fitted = False
         self.earlier_s = 0.0  # wall time of the run up to the checkpoint it resumed from
@@ -60,12 +63,13 @@ class RunSummary(pl.Callback):
         metrics = {
             k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")
         }
+        tested = trainer.ckpt_path if self.fitted else self.evaluated
         summary = {
             **metrics,
             "job": "train" if self.fitted else "eval",
             "epochs": trainer.current_epoch,
             "wall_time_s": round(self._wall_time(), 2),
-            "checkpoint": str(Path(trainer.ckpt_path).resolve()) if trainer.ckpt_path else None,
+            "checkpoint": str(Path(tested).resolve()) if tested else None,
             "run_dir": str(self.out_dir.resolve()),
         }
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

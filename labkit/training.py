@@ -11,7 +11,7 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Checkpoint, LearningRateMonitor
+from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
 from labkit.checkpoints import check_checkpoint_fits, load_weights, resume_path
@@ -80,16 +80,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
         check_checkpoint_fits(ckpt_path, model)
         if resuming:
             check_resume_keeps_plan(ckpt_path, plan)
-        elif fitting:  # a new run from these weights: its own optimizer, schedule and epochs
+        else:  # an evaluation, or a new run from these weights (its own optimizer and schedule)
             load_weights(ckpt_path, model)
         _start_loading(datamodule)
     callbacks = [*_instantiate_all(cfg.get("callbacks")), RunPlanInCheckpoints(plan)]
     wandb_id = wandb_run_id(cfg.paths.output_dir, resuming) if wandb_nodes else None
     loggers = _instantiate_loggers(cfg.get("logger"), wandb_id)
-    if not fitting:
-        # An evaluation saves no checkpoints (and restoring these callbacks' state, which names
-        # another run dir, would only warn).
-        callbacks = [cb for cb in callbacks if not isinstance(cb, Checkpoint)]
     if not loggers:
         # With logger=none there is nowhere to log learning rates to, and Lightning's
         # LearningRateMonitor would stop the run at its start.
@@ -108,10 +104,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path if resuming else None)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         if cfg.get("test", True):
-            if fitting:  # the best checkpoint of this fit
-                callback = trainer.checkpoint_callback
-                ckpt_path = (callback.best_model_path if callback else "") or None
-            trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
+            # After a fit, its best checkpoint; in an evaluation, the weights loaded above.
+            callback = trainer.checkpoint_callback if fitting else None
+            best = (callback.best_model_path if callback else "") or None
+            trainer.test(model, datamodule=datamodule, ckpt_path=best)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
     except BaseException as err:
         _record_failure(cfg.paths.output_dir, err)
