@@ -1,7 +1,8 @@
-"""The one place labkit calls Lightning's private API, kept here so a Lightning upgrade breaks one file.
+"""Lightning's private step callbacks, kept here so a Lightning upgrade breaks one file.
 
-``tests/test_lightning_internals.py`` fails when Lightning renames or changes what is used here, and
-``pyproject.toml`` caps pytorch-lightning below its next minor release.
+The only other private use is ``callbacks/last_checkpoint.py`` (a ModelCheckpoint subclass that
+calls its save helpers). ``tests/test_lightning_internals.py`` fails when Lightning renames or
+changes either, and ``pyproject.toml`` caps pytorch-lightning below its next minor release.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Lightning's private step callbacks that lightning_modules/lightning_internals.py relies on.
+"""Lightning's private API that labkit relies on: the step callbacks of
+lightning_modules/lightning_internals.py and the ModelCheckpoint helpers of LastCheckpoint.
 
 If a Lightning upgrade renames them or stops counting steps through them, this fails first.
 """
@@ -45,3 +46,17 @@ def test_counted_optimizer_step_steps_the_weights_and_advances_global_step():
     assert model.global_steps_seen == [1, 1, 1, 1]
     assert trainer.global_step == 4
     assert not torch.equal(model.net.weight, start)
+
+
+def test_the_model_checkpoint_helpers_last_checkpoint_calls_still_exist(tmp_path):
+    from callbacks.last_checkpoint import LastCheckpoint
+
+    last = LastCheckpoint(str(tmp_path), every_n_train_steps=3)
+    for name in (
+        "_save_last_checkpoint",
+        "_monitor_candidates",
+        "_should_skip_saving_checkpoint",
+        "_should_save_on_train_epoch_end",
+    ):
+        assert callable(getattr(last, name, None)), f"ModelCheckpoint.{name} is gone"
+    assert last._every_n_train_steps == 3 and isinstance(last._last_global_step_saved, int)
