@@ -15,9 +15,8 @@ from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
 from labkit.checkpoints import check_checkpoint_fits, load_weights, resume_path
-from labkit.config_checks import check_config
+from labkit.config_checks import check_config, check_entry
 from labkit.device_checks import check_devices
-from labkit.errors import ConfigError
 from labkit.optimized_metric import check_optimized_metric
 from labkit.run_plan import RunPlanInCheckpoints, check_resume_keeps_plan, run_plan
 from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
@@ -52,11 +51,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     With ``train=false``, tests the checkpoint ``ckpt_path`` instead (an evaluation run).
     Returns the test metrics (plus ``val/acc_best``), so a sweeper can optimise any of them.
     """
-    if cfg.get("entry", "train") != "train":
-        raise ConfigError(
-            f"Experiment {cfg.get('task_name')!r} runs with `python {cfg.entry}.py "
-            f"experiment={cfg.get('task_name')}`, not train.py."
-        )
+    check_entry(cfg, "train")
     check_config(cfg)
     check_devices(cfg.trainer)
     fitting = cfg.get("train", True)
