@@ -46,6 +46,16 @@ def _walk(node: object, path: str):
     yield path, node
 
 
+def check_entry(cfg: DictConfig, entry: str) -> None:
+    """Raise ConfigError when ``cfg`` is an experiment of another entry point (its ``entry:`` key)."""
+    owner = cfg.get("entry", entry)
+    if owner != entry:
+        task = cfg.get("task_name")
+        raise ConfigError(
+            f"Experiment {task!r} runs with `python {owner}.py experiment={task}`, not {entry}.py."
+        )
+
+
 def check_config(cfg: DictConfig, skip: tuple[str, ...] = ("hydra",)) -> None:
     """Raise ConfigError for the first value that breaks a rule in RULES."""
     for path, value in _walk(cfg, ""):

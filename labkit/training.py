@@ -15,8 +15,7 @@ from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
 from labkit.checkpoints import check_checkpoint_fits, resume_path
-from labkit.config_checks import check_config
-from labkit.errors import ConfigError
+from labkit.config_checks import check_config, check_entry
 from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
 
 log = logging.getLogger(__name__)
@@ -34,11 +33,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     Returns the test metrics (plus ``val/acc_best``), so a sweeper can optimise any of them.
     """
-    if cfg.get("entry", "train") != "train":
-        raise ConfigError(
-            f"Experiment {cfg.get('task_name')!r} runs with `python {cfg.entry}.py "
-            f"experiment={cfg.get('task_name')}`, not train.py."
-        )
+    check_entry(cfg, "train")
     check_config(cfg)
     set_threads(cfg.get("threads"))
     skip_gpu_probe_without_gpus()
