@@ -7,17 +7,20 @@ default) and ``plots/test_predictions.png`` in ``outputs/baseline/<time>/``.
 import hydra
 from omegaconf import DictConfig
 
-from labkit.entry import run_or_explain
+from labkit.entry import run_checked, skip_garbage_collection_at_exit
 from labkit.resolvers import register_resolvers
-from numpy_experiments.logistic_regression_baseline import run_baseline
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="baseline")
 def main(cfg: DictConfig) -> float:
-    return run_or_explain(lambda: run_baseline(cfg))["test/acc"]
+    metrics = run_checked(
+        cfg, entry="baseline", task="numpy_experiments.logistic_regression_baseline.run_baseline"
+    )
+    return metrics["test/acc"]
 
 
 if __name__ == "__main__":
     main()
+    skip_garbage_collection_at_exit()

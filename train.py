@@ -6,9 +6,8 @@
 import hydra
 from omegaconf import DictConfig
 
-from labkit.entry import quiet_known_warnings, run_or_explain
+from labkit.entry import quiet_known_warnings, run_checked, skip_garbage_collection_at_exit
 from labkit.resolvers import register_resolvers
-from labkit.training import train
 
 register_resolvers()
 quiet_known_warnings()
@@ -16,10 +15,12 @@ quiet_known_warnings()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = run_or_explain(lambda: train(cfg))
+    # torch and Lightning load only once the config has passed its checks.
+    metrics = run_checked(cfg, entry="train", task="labkit.training.train")
     # A sweeper optimises the value returned here (configured by `optimized_metric`).
     return metrics.get(cfg.get("optimized_metric") or "")
 
 
 if __name__ == "__main__":
     main()
+    skip_garbage_collection_at_exit()

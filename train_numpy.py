@@ -10,19 +10,24 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from labkit.entry import run_or_explain
+from labkit.entry import run_checked, skip_garbage_collection_at_exit
 from labkit.resolvers import register_resolvers
-from numpy_experiments.experiment_runner import run_experiment
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train_numpy")
 def main(cfg: DictConfig) -> float | None:
-    metrics = run_or_explain(lambda: run_experiment(cfg, Path(__file__).parent / "configs"))
+    metrics = run_checked(
+        cfg,
+        entry="train_numpy",
+        task="numpy_experiments.experiment_runner.run_experiment",
+        config_dir=Path(__file__).parent / "configs",
+    )
     # A sweeper optimises the value returned here (configured by `optimized_metric`).
     return metrics.get(cfg.get("optimized_metric") or "")
 
 
 if __name__ == "__main__":
     main()
+    skip_garbage_collection_at_exit()

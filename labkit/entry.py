@@ -1,15 +1,23 @@
-"""Run an entry point's task and turn user-fixable errors into one message and exit code 2."""
+"""Run an entry point's task and turn user-fixable errors into one message and exit code 2.
+
+An entry point imports only this, Hydra and OmegaConf at its top: ``--help`` and every error the
+composed config alone reveals are answered before torch or Lightning load (~8 s on 2 cores).
+"""
 
 from __future__ import annotations
 
+import gc
+import importlib
 import sys
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hydra.errors import InstantiationException
+from omegaconf import DictConfig
 from rich.console import Console
 
+from labkit.config_checks import check_config, check_entry
 from labkit.errors import LabkitError
 
 T = TypeVar("T")
@@ -50,6 +58,38 @@ def run_or_explain(task: Callable[[], T]) -> T:
             f"[bold red]error:[/] {user_error}", highlight=False
         )
         sys.exit(2)
+
+
+def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[str, float]:
+    """Check ``cfg`` for the entry point ``entry``, then import ``task`` and return ``task(cfg)``.
+
+    ``task`` is a dotted path (``labkit.training.train``), imported only once ``cfg`` has passed
+    the checks that need nothing but the config: that it is an experiment of this entry point
+    (its ``entry:`` key) and that every value is in range (``labkit.config_checks.RULES``). So
+    these errors come before the task's heavy imports. ``kwargs`` go to the task. A user error,
+    here or in the task, ends the process with one message and exit status 2.
+    """
+
+    def checked_task() -> dict[str, float]:
+        check_entry(cfg, entry)
+        check_config(cfg)
+        module, _, name = task.rpartition(".")
+        return getattr(importlib.import_module(module), name)(cfg, **kwargs)
+
+    return run_or_explain(checked_task)
+
+
+def skip_garbage_collection_at_exit() -> None:
+    """Spare the interpreter's exit its walks over every object of every loaded module.
+
+    Call it last in an entry point, once all its work is done (after every job of a sweep). With
+    torch and Lightning loaded, the garbage collections during shutdown cost ~1.8 s on 2 cores;
+    ``gc.freeze()`` moves every object alive now to the permanent generation, which they never
+    walk. Everything else of a normal exit still happens (threads joined, atexit handlers such as
+    W&B's teardown and logging's flush, the std streams flushed); only reference cycles among
+    these objects are no longer freed, and the process's end releases their memory anyway.
+    """
+    gc.freeze()
 
 
 def quiet_known_warnings() -> None:
