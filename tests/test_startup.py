@@ -33,6 +33,7 @@ from tests.numpy_experiments.train_numpy_subprocess import run_script
             "numpy_optim.lr must be a number > 0",
         ),
         ("baseline.py", ["--help"], 0, "train_size: 2000"),
+        ("baseline.py", ["baseline.trainsize=300"], 1, "Could not override 'baseline.trainsize'"),
         ("baseline.py", ["+threads=0"], 2, "threads must be null or an integer > 0"),
     ],
 )
