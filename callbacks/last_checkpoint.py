@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from labkit.lightning_internals import (
+    checkpoint_step_interval,
+    last_saved_step,
+    save_last_checkpoint,
+    saves_at_train_epoch_end,
+)
+
 
 class LastCheckpoint(ModelCheckpoint):
     """Keeps ``<dirpath>/last.ckpt`` current, so a crash loses at most ``every_n_train_steps`` steps.
@@ -41,18 +48,14 @@ class LastCheckpoint(ModelCheckpoint):
     ) -> None:
         if batch_idx + 1 == trainer.num_training_batches:
             return  # the epoch-end save comes next
-        every = self._every_n_train_steps
-        if trainer.global_step // every > self._last_global_step_saved // every:
-            self._save_last(trainer)
+        every = checkpoint_step_interval(self)
+        if trainer.global_step // every > last_saved_step(self) // every:
+            save_last_checkpoint(self, trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self._should_save_on_train_epoch_end(trainer):  # no validation follows
-            self._save_last(trainer)
+        if saves_at_train_epoch_end(self, trainer):  # no validation follows
+            save_last_checkpoint(self, trainer)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self._should_save_on_train_epoch_end(trainer):
-            self._save_last(trainer)
-
-    def _save_last(self, trainer: pl.Trainer) -> None:
-        if not self._should_skip_saving_checkpoint(trainer):
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        if not saves_at_train_epoch_end(self, trainer):
+            save_last_checkpoint(self, trainer)

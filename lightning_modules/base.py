@@ -14,7 +14,7 @@ from torch import nn
 from torchmetrics import MaxMetric, MeanMetric, MinMetric
 
 from labkit.errors import ConfigError
-from lightning_modules.lightning_internals import counted_optimizer_step
+from labkit.lightning_internals import counted_optimizer_step
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]

@@ -1,5 +1,5 @@
-"""Lightning's private API that labkit relies on: the step callbacks of
-lightning_modules/lightning_internals.py and the ModelCheckpoint helpers of LastCheckpoint.
+"""Lightning's private API that labkit relies on, all of it in labkit/lightning_internals.py: the
+optimizer's step callbacks and the ModelCheckpoint helpers LastCheckpoint uses.
 
 If a Lightning upgrade renames them or stops counting steps through them, this fails first.
 """
@@ -10,7 +10,11 @@ from pytorch_lightning.core.optimizer import LightningOptimizer
 from torch import nn
 
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
-from lightning_modules.lightning_internals import counted_optimizer_step
+from labkit.lightning_internals import (
+    checkpoint_step_interval,
+    counted_optimizer_step,
+    last_saved_step,
+)
 
 
 class _OneStepPerBatch(pl.LightningModule):
@@ -59,4 +63,4 @@ def test_the_model_checkpoint_helpers_last_checkpoint_calls_still_exist(tmp_path
         "_should_save_on_train_epoch_end",
     ):
         assert callable(getattr(last, name, None)), f"ModelCheckpoint.{name} is gone"
-    assert last._every_n_train_steps == 3 and isinstance(last._last_global_step_saved, int)
+    assert checkpoint_step_interval(last) == 3 and isinstance(last_saved_step(last), int)
