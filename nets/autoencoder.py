@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from nets.input_shape import check_input_shape
 from nets.mlp import MLP
 
 
@@ -50,12 +51,9 @@ class MLPAutoencoder(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (N, *image_shape) -> code (N, code_size)``."""
-        if tuple(x.shape[1:]) != self.image_shape:
-            expected = ", ".join(map(str, self.image_shape))
-            raise ValueError(
-                f"MLPAutoencoder expects input of shape (N, {expected}), got "
-                f"{tuple(x.shape)}. Set image_shape to match the data."
-            )
+        check_input_shape(
+            "MLPAutoencoder", x, self.image_shape, "Set image_shape to match the data."
+        )
         return self.encoder(x)
 
     def forward_head(self, code: torch.Tensor) -> torch.Tensor:

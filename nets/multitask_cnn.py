@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from nets.input_shape import check_input_shape
+
 CONV_CHANNELS = (10, 20)
 KERNEL_SIZE = 5
 POOL = 2
@@ -81,12 +83,9 @@ class MultitaskCNN(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (N, C, S, S) -> (N, hidden)``; ValueError naming the expected shape otherwise."""
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            expected = ", ".join(map(str, self.input_shape))
-            raise ValueError(
-                f"MultitaskCNN expects input of shape (N, {expected}), got "
-                f"{tuple(x.shape)}. Set in_channels and image_size to match the data."
-            )
+        check_input_shape(
+            "MultitaskCNN", x, self.input_shape, "Set in_channels and image_size to match the data."
+        )
         return self.encoder(x)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
