@@ -4,10 +4,13 @@ Prints the test accuracy on all 10000 test images; leaves ``metrics.csv``, a W&B
 default) and ``plots/test_predictions.png`` in ``outputs/baseline/<time>/``.
 """
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from labkit.entry import run_checked, skip_garbage_collection_at_exit
+from labkit.help import answer_help
 from labkit.resolvers import register_resolvers
 
 register_resolvers()
@@ -22,5 +25,6 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    if not answer_help(Path(__file__).parent / "configs", "baseline"):
+        main()
     skip_garbage_collection_at_exit()

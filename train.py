@@ -3,10 +3,13 @@
 ``python train.py --help`` lists the experiments and every config group; ``-m`` runs a sweep.
 """
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from labkit.entry import quiet_known_warnings, run_checked, skip_garbage_collection_at_exit
+from labkit.help import answer_help
 from labkit.resolvers import register_resolvers
 
 register_resolvers()
@@ -22,5 +25,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    if not answer_help(Path(__file__).parent / "configs", "train"):
+        main()
     skip_garbage_collection_at_exit()

@@ -11,6 +11,7 @@ import hydra
 from omegaconf import DictConfig
 
 from labkit.entry import run_checked, skip_garbage_collection_at_exit
+from labkit.help import answer_help
 from labkit.resolvers import register_resolvers
 
 register_resolvers()
@@ -29,5 +30,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    if not answer_help(Path(__file__).parent / "configs", "train_numpy"):
+        main()
     skip_garbage_collection_at_exit()
