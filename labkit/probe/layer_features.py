@@ -65,6 +65,7 @@ def pooled_layer_features(
     """
     indices = sorted({layer_index(name) for name in layers})
     blocks = net.features[: indices[-1] + 1].to(memory_format=torch.channels_last)
+    device = next(net.parameters()).device
     pooled: dict[int, list[torch.Tensor]] = {i: [] for i in indices}
     hooks = [
         blocks[i].register_forward_hook(
@@ -76,10 +77,10 @@ def pooled_layer_features(
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
                 batch = images[start : start + batch_size]
-                blocks(to_net_input(batch, size, mean, std))
+                blocks(to_net_input(batch, size, mean, std).to(device))
                 if advance is not None:
                     advance(len(batch))
     finally:
         for hook in hooks:
             hook.remove()
-    return {LAYERS[i]: torch.cat(pooled[i]).numpy() for i in indices}
+    return {LAYERS[i]: torch.cat(pooled[i]).cpu().numpy() for i in indices}

@@ -59,12 +59,27 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         timings[name] = now - since
         return now
 
+    # numpy and scipy only: a bad npz or an unusable rule is reported before torch loads.
+    from labkit.errors import DataError
+    from labkit.probe.corner_rule import corner_scores, reference_labels, threshold_margin
+
+    rule, probe, cifar = cfg.reference_rule, cfg.probe, cfg.cifar
+    images, generator_labels, data_source = _images(cfg)
+    corners = corner_scores(images, rule.arc_px, rule.smoothing_px)
+    reference = reference_labels(corners, rule.threshold_deg)
+    if np.bincount(reference, minlength=2).min() < probe.folds:
+        raise DataError(
+            f"The reference rule calls {int(reference.sum())} of {len(reference)} images kiki: "
+            f"too few of one kind for {probe.folds}-fold cross-validation. Check the images "
+            f"(dark shapes on a light background?) or reference_rule.threshold_deg."
+        )
+    t = lap("images and reference labels", started)
+
     import torch
 
     from labkit.probe import figures
     from labkit.probe.cifar_scores import load_cifar_classes, prob_higher, summarise_scores
     from labkit.probe.conv_parameters import conv_parameter_count
-    from labkit.probe.corner_rule import corner_scores, reference_labels, threshold_margin
     from labkit.probe.layer_features import pooled_layer_features
     from labkit.probe.layerwise_probe import earliest_layer_over, probe_layers
     from labkit.probe.mobilenet_weights import load_mobilenet_v3_small
@@ -74,23 +89,10 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     from labkit.runtime import set_threads
 
     set_threads(cfg.get("threads"))
-    rule, probe, cifar = cfg.reference_rule, cfg.probe, cfg.cifar
     output_dir = Path(cfg.paths.output_dir)
     plots_dir = output_dir / "plots"
-    t = lap("imports", started)
 
-    images, generator_labels, data_source = _images(cfg)
-    corners = corner_scores(images, rule.arc_px, rule.smoothing_px)
-    reference = reference_labels(corners, rule.threshold_deg)
-    if np.bincount(reference, minlength=2).min() < probe.folds:
-        from labkit.errors import DataError
-
-        raise DataError(
-            f"The reference rule calls {int(reference.sum())} of {len(reference)} images kiki: "
-            f"too few of one kind for {probe.folds}-fold cross-validation. Check the images "
-            f"(dark shapes on a light background?) or reference_rule.threshold_deg."
-        )
-    t = lap("images and reference labels", t)
+    t = lap("imports", t)
 
     loaded = load_mobilenet_v3_small(cfg.weights.source, cfg.weights.path)
     if loaded.missing_head_keys:
