@@ -80,7 +80,7 @@ def render_report(f: ProbeFindings) -> str:
         f"Reference labels come from a geometric rule, not from the net: an image is *kiki* when "
         f"the sharpest convex corner of its outlines (the turn of the smoothed outline over "
         f"{2 * f.rule_arc_px} px) exceeds {f.rule_threshold:g}°; ellipses turn smoothly, "
-        f"triangles and star tips turn by 90° or more.",
+        f"triangle corners and star tips by 80-150° once smoothed.",
         f"Result: {f.kiki_count} kiki, {f.image_count - f.kiki_count} bouba. No image lies near "
         f"the threshold: the sharpest bouba turns {f.bouba_max_deg:.1f}°, the bluntest kiki "
         f"{f.kiki_min_deg:.1f}°.",
