@@ -1,7 +1,8 @@
 """Reference bouba/kiki labels from a geometric rule: the sharpest convex corner of the outlines.
 
-A triangle turns by 120 degrees or more at a corner, a star's tip by more; an ellipse turns
-smoothly, a few tens of degrees over any short stretch of its outline. So the rule traces every
+A triangle turns by 120 degrees or more at a corner, a star's tip by more (the smoothing below
+rounds them to 80-150 degrees); an ellipse turns smoothly, a few tens of degrees over any short
+stretch of its outline. So the rule traces every
 outline of an image (the 0.5 level line of the shape mask, smoothed by a Gaussian of
 ``smoothing_px`` to remove the pixel staircase), measures at each point the angle between the
 outline's direction ``arc_px`` pixels before and after it, keeps the turns that bend towards the

@@ -76,6 +76,25 @@ def probe_layers(
     return results
 
 
+def probe_scores(
+    features: np.ndarray, labels: np.ndarray, others: np.ndarray, C: float = 1.0
+) -> np.ndarray:
+    """Fit the probe on all ``features: (N, C)`` and score ``others: (M, C)`` (> 0: class 1).
+
+    The logistic regression's decision function (log-odds) on the standardisation of
+    ``features``: a supervised bouba<->kiki axis, to cross-check the unsupervised one.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(features, dtype=np.float64)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    with threadpool_limits(limits=1):
+        model = LogisticRegression(C=C, max_iter=2000).fit((x - mean) / std, labels)
+        return model.decision_function((np.asarray(others, dtype=np.float64) - mean) / std)
+
+
 def earliest_layer_over(results: list[LayerAccuracy], threshold: float) -> LayerAccuracy | None:
     """The first layer (in the given order) whose mean accuracy is at least ``threshold``."""
     return next((r for r in results if r.mean >= threshold), None)

@@ -42,6 +42,8 @@ class ProbeFindings:
     split_agreement: float
     cifar: list[ClassScores] | None
     cifar_prob_second_higher: float | None  # P(second class scores above the first)
+    cifar_prob_second_higher_supervised: float | None  # the same on (d)'s logistic axis
+    axis_half_gap: float  # the kiki centre's score (the bouba centre's is minus this)
     layers: list[LayerAccuracy]
     probe_threshold: float
     probe_folds: str
@@ -56,6 +58,10 @@ def _percent(x: float) -> str:
 
 def _image(findings: ProbeFindings, name: str, alt: str) -> str:
     return f"![{alt}]({findings.plots[name]})" if name in findings.plots else ""
+
+
+def _plural(name: str) -> str:
+    return name if name.endswith("s") else name + "s"
 
 
 def render_report(f: ProbeFindings) -> str:
@@ -161,14 +167,28 @@ def render_report(f: ProbeFindings) -> str:
             ),
             "",
         ]
+        parts.append(
+            f"On this axis the bouba-kiki images' own cluster centres lie at "
+            f"{-f.axis_half_gap:+.2f} (bouba) and {f.axis_half_gap:+.2f} (kiki). Photographs lie "
+            "far from both clusters in feature space, so the side of 0 they fall on says little; "
+            "what the axis measures is their order along it."
+        )
         if second is not None and f.cifar_prob_second_higher is not None:
             kiki = second if second.mean > first.mean else first
             bouba = first if kiki is second else second
-            parts.append(
-                f"**{kiki.name.capitalize()} are more kiki than {bouba.name}**: mean score "
-                f"{kiki.mean:+.2f} vs {bouba.mean:+.2f}; a random {second.name} scores above a "
-                f"random {first.name} with probability {f.cifar_prob_second_higher:.3f}."
-            )
+            parts += [
+                "",
+                f"**{_plural(kiki.name).capitalize()} are more kiki than {_plural(bouba.name)}**: "
+                f"mean score {kiki.mean:+.2f} vs {bouba.mean:+.2f}; a random {second.name} scores "
+                f"above a random {first.name} with probability {f.cifar_prob_second_higher:.3f} "
+                "(0.5 = no order).",
+            ]
+            if f.cifar_prob_second_higher_supervised is not None:
+                parts.append(
+                    f"Cross-check on a supervised axis (the logistic regression of (d) on "
+                    f"`{f.split_layer}`, fitted on the reference labels): that probability is "
+                    f"{f.cifar_prob_second_higher_supervised:.3f}."
+                )
         parts += ["", _image(f, "cifar_extremes", "CIFAR extremes")]
     else:
         parts.append("Not run (cifar.enabled=false).")

@@ -81,7 +81,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     from labkit.probe.cifar_scores import load_cifar_classes, prob_higher, summarise_scores
     from labkit.probe.conv_parameters import conv_parameter_count
     from labkit.probe.layer_features import pooled_layer_features
-    from labkit.probe.layerwise_probe import earliest_layer_over, probe_layers
+    from labkit.probe.layerwise_probe import earliest_layer_over, probe_layers, probe_scores
     from labkit.probe.mobilenet_weights import load_mobilenet_v3_small
     from labkit.probe.report import ProbeFindings, write_report
     from labkit.probe.unsupervised_split import split_bouba_kiki
@@ -139,11 +139,13 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     t = lap("features (forward passes)", t)
 
     split = split_bouba_kiki(features[probe.split_layer], reference, probe.split_layer, cfg.seed)
-    cifar_summary = cifar_prob = None
+    cifar_summary = cifar_prob = cifar_prob_supervised = None
     if cifar_features is not None:
         cifar_scores = split.axis.score(cifar_features)
         cifar_summary = summarise_scores(cifar_scores, cifar_labels, list(cifar.classes))
         cifar_prob = prob_higher(cifar_scores, cifar_labels, 1, 0)
+        supervised = probe_scores(features[probe.split_layer], reference, cifar_features, C=probe.C)
+        cifar_prob_supervised = prob_higher(supervised, cifar_labels, 1, 0)
     layers = probe_layers(
         features, reference, folds=probe.folds, repeats=probe.repeats, C=probe.C, seed=cfg.seed
     )
@@ -204,7 +206,9 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             f"cifar/{s.name}/kiki_fraction": s.kiki_fraction,
         }
     if cifar_prob is not None:
-        metrics[f"cifar/p_{cifar.classes[1]}_above_{cifar.classes[0]}"] = cifar_prob
+        pair = f"{cifar.classes[1]}_above_{cifar.classes[0]}"
+        metrics[f"cifar/p_{pair}"] = cifar_prob
+        metrics[f"cifar/p_{pair}_supervised_axis"] = cifar_prob_supervised
     for r in layers:
         metrics |= {f"probe/{r.layer}/acc": r.mean, f"probe/{r.layer}/acc_std": r.std}
     timings["total"] = time.perf_counter() - started
@@ -227,6 +231,8 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         split_agreement=split.agreement,
         cifar=cifar_summary,
         cifar_prob_second_higher=cifar_prob,
+        cifar_prob_second_higher_supervised=cifar_prob_supervised,
+        axis_half_gap=split.axis.half_gap,
         layers=layers,
         probe_threshold=probe.accuracy_threshold,
         probe_folds=folds_text,

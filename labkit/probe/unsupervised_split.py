@@ -19,7 +19,8 @@ class BoubaKikiAxis:
     """Standardisation and axis fitted on the bouba-kiki features of one block.
 
     ``mean, scale: (C,)``; ``direction: (C,)`` unit vector from the bouba to the kiki centre;
-    ``midpoint: (C,)`` between the centres (standardised units).
+    ``midpoint: (C,)`` between the centres (standardised units); the kiki centre scores
+    ``half_gap``, the bouba centre ``-half_gap``.
     """
 
     layer: str
@@ -27,6 +28,7 @@ class BoubaKikiAxis:
     scale: np.ndarray
     direction: np.ndarray
     midpoint: np.ndarray
+    half_gap: float
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """``features: (N, C)`` of the same block -> ``(N,)``: > 0 on the kiki side."""
@@ -61,7 +63,10 @@ def split_bouba_kiki(
     if np.mean(reference[clusters == 1]) < np.mean(reference[clusters == 0]):
         clusters, centres = 1 - clusters, centres[::-1]  # cluster 1 holds more kiki references
     gap = centres[1] - centres[0]
-    axis = BoubaKikiAxis(layer, mean, scale, gap / np.linalg.norm(gap), centres.mean(axis=0))
+    distance = float(np.linalg.norm(gap))
+    axis = BoubaKikiAxis(
+        layer, mean, scale, gap / distance, centres.mean(axis=0), half_gap=distance / 2
+    )
     return SplitResult(
         axis=axis,
         clusters=clusters,
