@@ -48,7 +48,7 @@ class ProbeFindings:
     probe_threshold: float
     probe_folds: str
     earliest_layer: str | None
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, tuple[float, float]] = field(default_factory=dict)  # (wall, CPU)
     plots: dict[str, str] = field(default_factory=dict)  # name -> path relative to the run dir
 
 
@@ -214,7 +214,12 @@ def render_report(f: ProbeFindings) -> str:
         "",
         SECTIONS[5],
         "",
-        markdown_table(["step", "seconds"], [[k, v] for k, v in f.timings_s.items()]),
+        "Seconds per step, wall clock and CPU (this process, all its threads); on a shared "
+        "machine the wall time grows with the others' load, the CPU time does not.",
+        "",
+        markdown_table(
+            ["step", "wall s", "CPU s"], [[k, w, c] for k, (w, c) in f.timings_s.items()]
+        ),
         "",
     ]
     return "\n".join(parts)

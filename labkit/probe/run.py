@@ -51,12 +51,14 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     """Run the whole probe for a composed ``configs/probe.yaml``; returns the figures it logged."""
     check_probe_config(cfg)
     started = time.perf_counter()
-    timings: dict[str, float] = {}
+    # Wall and CPU seconds per step: on a shared machine the wall time depends on the others' load.
+    timings: dict[str, tuple[float, float]] = {}
+    cpu_started = time.process_time()
     console = Console()
 
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = now - since
+    def lap(name: str, since: tuple[float, float]) -> tuple[float, float]:
+        now = (time.perf_counter(), time.process_time())
+        timings[name] = (now[0] - since[0], now[1] - since[1])
         return now
 
     # numpy and scipy only: a bad npz or an unusable rule is reported before torch loads.
@@ -73,7 +75,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             f"too few of one kind for {probe.folds}-fold cross-validation. Check the images "
             f"(dark shapes on a light background?) or reference_rule.threshold_deg."
         )
-    t = lap("images and reference labels", started)
+    t = lap("images and reference labels", (started, cpu_started))
 
     import torch
 
@@ -211,7 +213,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         metrics[f"cifar/p_{pair}_supervised_axis"] = cifar_prob_supervised
     for r in layers:
         metrics |= {f"probe/{r.layer}/acc": r.mean, f"probe/{r.layer}/acc_std": r.std}
-    timings["total"] = time.perf_counter() - started
+    timings["total"] = (time.perf_counter() - started, time.process_time() - cpu_started)
     findings = ProbeFindings(
         data_source=data_source,
         image_count=len(images),
@@ -251,7 +253,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             ["block", "features", "accuracy", "std"],
             [[r.layer, r.dims, r.mean, r.std] for r in layers],
         )
-        logger.log_summary({**metrics, "wall_s": timings["total"]})
+        logger.log_summary({**metrics, "wall_s": timings["total"][0], "cpu_s": timings["total"][1]})
 
     from labkit.results_table import print_results_table
 
@@ -261,7 +263,8 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         {
             **shown,
             "earliest block over threshold": earliest.layer if earliest else "none",
-            "wall_s (before logging)": timings["total"],
+            "wall_s (before logging)": timings["total"][0],
+            "cpu_s (before logging)": timings["total"][1],
             "report": str(report),
         },
         console=console,
