@@ -88,7 +88,14 @@ def test_the_whole_probe_answers_a_to_d_and_leaves_report_plots_csv_and_wandb_ru
     for image in images:
         assert (run / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
     assert "3·16·3·3/1 (no bias)" in report and "| 432 | 432 |" in report
-    assert len(re.findall(r"^\| `features\.\d+` \| \d+ \|", report, re.M)) == 13
+    assert (
+        len(
+            re.findall(
+                r"^\| `features\.\d+` \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", report, re.M
+            )
+        )
+        == 13
+    )
     assert "| frog | 3 |" in report and "| airplane | 3 |" in report
     assert "rule agrees with the generator's true labels on 100.0%" in report
 

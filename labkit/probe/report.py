@@ -45,6 +45,7 @@ class ProbeFindings:
     cifar_prob_second_higher_supervised: float | None  # the same on (d)'s logistic axis
     axis_half_gap: float  # the kiki centre's score (the bouba centre's is minus this)
     layers: list[LayerAccuracy]
+    kmeans_agreement: dict[str, float]  # (b)'s unsupervised split run on each block
     probe_threshold: float
     probe_folds: str
     earliest_layer: str | None
@@ -203,11 +204,16 @@ def render_report(f: ProbeFindings) -> str:
         SECTIONS[4],
         "",
         f"Logistic regression (standardised features, L2, C = 1) on each block's pooled features, "
-        f"{f.probe_folds}; ± is the standard deviation over folds. {earliest}",
+        f"{f.probe_folds}; ± is the standard deviation over folds. {earliest} The last column "
+        "is (b)'s label-free k-means split run on that block instead: its agreement with the "
+        "reference labels.",
         "",
         markdown_table(
-            ["block", "features", "accuracy", "± std"],
-            [[f"`{r.layer}`", r.dims, r.mean, r.std] for r in f.layers],
+            ["block", "features", "accuracy", "± std", "k-means agreement"],
+            [
+                [f"`{r.layer}`", r.dims, r.mean, r.std, f.kmeans_agreement.get(r.layer, "")]
+                for r in f.layers
+            ],
         ),
         "",
         _image(f, "layer_accuracy", "probe accuracy per block"),

@@ -152,6 +152,12 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         features, reference, folds=probe.folds, repeats=probe.repeats, C=probe.C, seed=cfg.seed
     )
     earliest = earliest_layer_over(layers, probe.accuracy_threshold)
+    # (b)'s label-free split on every block too: where the classes separate without any fitting
+    # to labels.
+    kmeans_agreement = {
+        layer: split_bouba_kiki(features[layer], reference, layer, cfg.seed).agreement
+        for layer in BLOCKS
+    }
     folds_text = f"{probe.folds}-fold cross-validation × {probe.repeats} repeats"
     t = lap("(b) split, (c) scores, (d) probes", t)
 
@@ -212,7 +218,11 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         metrics[f"cifar/p_{pair}"] = cifar_prob
         metrics[f"cifar/p_{pair}_supervised_axis"] = cifar_prob_supervised
     for r in layers:
-        metrics |= {f"probe/{r.layer}/acc": r.mean, f"probe/{r.layer}/acc_std": r.std}
+        metrics |= {
+            f"probe/{r.layer}/acc": r.mean,
+            f"probe/{r.layer}/acc_std": r.std,
+            f"probe/{r.layer}/kmeans_agreement": kmeans_agreement[r.layer],
+        }
     timings["total"] = (time.perf_counter() - started, time.process_time() - cpu_started)
     findings = ProbeFindings(
         data_source=data_source,
@@ -236,6 +246,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         cifar_prob_second_higher_supervised=cifar_prob_supervised,
         axis_half_gap=split.axis.half_gap,
         layers=layers,
+        kmeans_agreement=kmeans_agreement,
         probe_threshold=probe.accuracy_threshold,
         probe_folds=folds_text,
         earliest_layer=earliest.layer if earliest else None,
@@ -250,8 +261,8 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             logger.log_image(f"plots/{name}", path)
         logger.log_table(
             "probe/layers",
-            ["block", "features", "accuracy", "std"],
-            [[r.layer, r.dims, r.mean, r.std] for r in layers],
+            ["block", "features", "accuracy", "std", "k-means agreement"],
+            [[r.layer, r.dims, r.mean, r.std, kmeans_agreement[r.layer]] for r in layers],
         )
         logger.log_summary({**metrics, "wall_s": timings["total"][0], "cpu_s": timings["total"][1]})
 
