@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sys
 import types
@@ -115,3 +116,26 @@ def test_the_probe_without_cifar_says_so_and_an_unknown_layer_or_class_is_refuse
         run_probe(_config(tmp_path, "probe.split_layer=features.13"))
     with pytest.raises(ConfigError, match="cifar.classes has \\['frogs'\\]"):
         run_probe(_config(tmp_path, "cifar.classes=[frogs,airplane]", "run_logger.use_wandb=false"))
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_on_the_course_file_the_pretrained_net_splits_bouba_from_kiki(tmp_path):
+    weights = os.environ.get("LABKIT_WEIGHTS_DIR") or os.environ.get("LABKIT_WEIGHTS")
+    if not weights:
+        pytest.skip("no local MobileNetV3 weights (LABKIT_WEIGHTS_DIR / LABKIT_WEIGHTS)")
+    cfg = _config(
+        tmp_path,
+        "bouba_kiki.source=file",
+        "weights.source=imagenet",
+        "probe.input_size=224",
+        "probe.repeats=2",
+        f"paths.labkit_data={os.environ['LABKIT_DATA']}",
+        "cifar.per_class=50",
+        "run_logger.use_wandb=false",
+    )
+    metrics = run_probe(cfg)
+    assert metrics["reference/kiki_count"] == 100  # the course's file: half of each kind
+    assert metrics["reference/bouba_max_deg"] < 45 and metrics["reference/kiki_min_deg"] > 85
+    assert metrics["split/agreement"] >= 0.95
+    assert metrics["probe/features.12/acc"] >= 0.95
