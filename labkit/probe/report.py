@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.probe.cifar_scores import ClassScores
-from labkit.probe.conv_parameters import ConvCount
-from labkit.probe.layerwise_probe import LayerAccuracy
+from labkit.probe.findings import ProbeFindings
 from numpy_experiments.markdown_table import markdown_table
 
 SECTIONS = (
@@ -18,39 +15,6 @@ SECTIONS = (
     "## (d) Layerwise linear probe",
     "## Run",
 )
-
-
-@dataclass
-class ProbeFindings:
-    """Everything the report states; the run fills it, and the report only formats it."""
-
-    data_source: str
-    image_count: int
-    image_shape: tuple[int, int]
-    weights_source: str
-    missing_head_keys: list[str]
-    input_size: int
-    rule_threshold: float
-    rule_arc_px: int
-    kiki_count: int
-    bouba_max_deg: float
-    kiki_min_deg: float
-    generator_agreement: float | None  # rule vs the generator's true labels, when generated
-    conv: ConvCount
-    total_parameters: int
-    split_layer: str
-    split_agreement: float
-    cifar: list[ClassScores] | None
-    cifar_prob_second_higher: float | None  # P(second class scores above the first)
-    cifar_prob_second_higher_supervised: float | None  # the same on (d)'s logistic axis
-    axis_half_gap: float  # the kiki centre's score (the bouba centre's is minus this)
-    layers: list[LayerAccuracy]
-    kmeans_agreement: dict[str, float]  # (b)'s unsupervised split run on each block
-    probe_threshold: float
-    probe_folds: str
-    earliest_layer: str | None
-    timings_s: dict[str, tuple[float, float]] = field(default_factory=dict)  # (wall, CPU)
-    plots: dict[str, str] = field(default_factory=dict)  # name -> path relative to the run dir
 
 
 def _percent(x: float) -> str:
