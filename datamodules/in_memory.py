@@ -60,6 +60,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         steps_per_execution: training batches per Lightning step; above 1 the training loader
             hands out lists of that many batches (``BatchGroups``), for a module with the same
             ``steps_per_execution``.
+        on_device: hold every split on the trainer's device (``true``), on it only when that is
+            an accelerator (``"auto"``), or in host memory (``false``). On a GPU this spares the
+            copy of every batch from the host; the dataset must fit in its memory.
     """
 
     dataset_name: str = "dataset"
@@ -78,6 +81,7 @@ class InMemoryDataModule(pl.LightningDataModule):
         std: float | Sequence[float] | None = None,
         download: bool = True,
         steps_per_execution: int = 1,
+        on_device: bool | str = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -105,6 +109,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         if self.std is not None and min(self.std) <= 0:
             raise ConfigError(f"data.std must be > 0, got {std!r}.")
         self.download, self.steps_per_execution = download, steps_per_execution
+        if on_device not in (True, False, "auto"):
+            raise ConfigError(f"data.on_device must be true, false or auto, got {on_device!r}.")
+        self.on_device = on_device
         self.splits: dict[str, Batch] = {}
         self.pixel_mean: tuple[float, ...] = ()
         self.pixel_std: tuple[float, ...] = ()
@@ -154,7 +161,17 @@ class InMemoryDataModule(pl.LightningDataModule):
         loading, self._loading = self._loading, None
         # result() re-raises whatever the background load raised (bad files, bad val_size).
         splits, (mean, std) = loading.result() if loading is not None else self._load_splits()
+        device = self._holding_device()
+        if device is not None:
+            splits = {name: (x.to(device), y.to(device)) for name, (x, y) in splits.items()}
         self.splits, self.pixel_mean, self.pixel_std = splits, mean, std
+
+    def _holding_device(self) -> torch.device | None:
+        """Where ``on_device`` wants the splits; None for host memory."""
+        if self.on_device is False or self.trainer is None:
+            return None
+        device = self.trainer.strategy.root_device
+        return None if self.on_device == "auto" and device.type == "cpu" else device
 
     def _load_splits(self) -> tuple[dict[str, Batch], tuple[tuple[float, ...], tuple[float, ...]]]:
         x, y = self._tensors("train")

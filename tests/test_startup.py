@@ -35,6 +35,10 @@ from tests.numpy_experiments.train_numpy_subprocess import run_script
         ("baseline.py", ["--help"], 0, "train_size: 2000"),
         ("baseline.py", ["baseline.trainsize=300"], 1, "Could not override 'baseline.trainsize'"),
         ("baseline.py", ["+threads=0"], 2, "threads must be null or an integer > 0"),
+        ("probe.py", ["--help"], 0, "accuracy_threshold: 0.95"),
+        ("probe.py", ["weights.source=imagenet1k"], 2, "weights.source must be imagenet or random"),
+        ("probe.py", ["probe.split_layer=features.13"], 2, "probe.split_layer must be one of"),
+        ("probe.py", ["bouba_kiki.path=/nowhere/x.npz"], 2, "bouba_kiki.path=/nowhere/x.npz does"),
     ],
 )
 def test_help_and_config_errors_come_before_torch_is_imported(

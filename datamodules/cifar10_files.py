@@ -1,0 +1,417 @@
+"""Read CIFAR-10 into uint8 arrays from torchvision's pickles or an image-folder export (no torch).
+
+Where the files are found (``resolve_dataset_files``: ``data_dir`` -> ``LABKIT_DATA`` -> download),
+the first present of, under one root:
+
+- ``cifar-10-batches-py/`` - torchvision's download: ``data_batch_1..5`` and ``test_batch``, each a
+  pickled dict with ``data: (N, 3072) uint8`` (channel-major rows) and ``labels`` (N ints);
+- ``cifar10/`` - an image-folder export ``{train,test}/<class>/<name>.png|jpg`` (what
+  ``../shared/data/cifar10`` holds), or the same as ``cifar10.zip`` / ``cifar10.tar.gz`` / ``.tgz``
+  (inside the archive, the ``train/`` and ``test/`` folders may sit under one top folder).
+
+Decoding 60000 PNGs takes a while, so each split is decoded once into
+``<data_dir>/cifar10_uint8/<split>.npz``, stamped with a fingerprint of its source (format version,
+source path, names, sizes and modification times of the source files). A cache whose fingerprint
+differs is rebuilt. Every source file is checked before anything is written, and the cache is
+written to a temporary file and renamed: a bad file raises a :class:`DataError` naming it and
+leaves no cache behind.
+
+Images of an image folder come in class order (``CIFAR10_CLASSES``), then by file name: not the
+order of torchvision's pickles (the export does not keep it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from datamodules.dataset_files import resolve_dataset_files
+from labkit.errors import DataError
+
+log = logging.getLogger(__name__)
+
+# torchvision's label order (batches.meta's label_names).
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+SPLITS = ("train", "test")
+IMAGE_SHAPE = (32, 32, 3)  # (H, W, C), as the arrays are returned
+PICKLE_DIR = "cifar-10-batches-py"
+PICKLE_FILES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
+IMAGE_FOLDER = "cifar10"
+ARCHIVES = ("cifar10.zip", "cifar10.tar.gz", "cifar10.tgz")
+CACHE_DIR = "cifar10_uint8"  # not "cifar10": that name is the image-folder export's
+# Bump when the arrays a source gives change, so old caches are rebuilt.
+FORMAT_VERSION = 1
+DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+_DOWNLOAD_MD5 = "c58f30108f718f92721af3b95e74349a"
+_HOW_TO_GET = (
+    "connect to the internet and keep data.download=true (torchvision downloads "
+    f"{PICKLE_DIR}/), or set LABKIT_DATA to a folder holding {PICKLE_DIR}/ or an image-folder "
+    f"export {IMAGE_FOLDER}/{{train,test}}/<class>/*.png (or {' / '.join(ARCHIVES)})."
+)
+
+
+def load_cifar10_split(
+    split: str,
+    *,
+    data_dir: str | Path,
+    labkit_data: str | Path | None,
+    download: bool,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-10 ``split`` as ``x: (N, 32, 32, 3) uint8`` (RGB) and ``y: (N,) int64`` (0..9).
+
+    Args:
+        split: ``"train"`` (50000 images in the full dataset) or ``"test"`` (10000).
+        data_dir: writable cache: the decoded arrays (and a download) land here.
+        labkit_data: optional read-only folder with the files (the ``LABKIT_DATA`` env).
+        download: whether missing files may be downloaded (torchvision's pickles) into ``data_dir``.
+        progress: show a progress bar while decoding an image folder.
+
+    Raises:
+        DataError: no files found, or a source file is not what CIFAR-10 should hold (the message
+            names the file and what was expected).
+    """
+    source = locate_cifar10(data_dir=data_dir, labkit_data=labkit_data, download=download)
+    return _load_or_decode(split, source, Path(data_dir).expanduser(), progress)
+
+
+def locate_cifar10(*, data_dir: str | Path, labkit_data: str | Path | None, download: bool) -> Path:
+    """The pickle folder, image folder or archive that CIFAR-10 will be read from.
+
+    Raises:
+        DataError: none found and the download disabled or failing.
+    """
+    (source,) = resolve_dataset_files(
+        [(PICKLE_DIR, IMAGE_FOLDER, *ARCHIVES)],
+        what="CIFAR-10",
+        data_dir=data_dir,
+        labkit_data=labkit_data,
+        download=_download if download else None,
+        how_to_get=_HOW_TO_GET,
+        download_source=DOWNLOAD_URL,
+    )
+    return source
+
+
+def cache_path(data_dir: str | Path, split: str) -> Path:
+    return Path(data_dir).expanduser() / CACHE_DIR / f"{split}.npz"
+
+
+# --- cache ----------------------------------------------------------------------------------------
+
+
+def _load_or_decode(
+    split: str, source: Path, data_dir: Path, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    if split not in SPLITS:
+        raise ValueError(f"Unknown CIFAR-10 split {split!r}; expected one of {SPLITS}.")
+    stamp = {
+        "format_version": FORMAT_VERSION,
+        "split": split,
+        "source": str(source.resolve()),
+        "source_files": _source_digest(source, split),
+    }
+    path = cache_path(data_dir, split)
+    cached, why = _read_cache(path, stamp)
+    if cached is not None:
+        return cached
+    (log.warning if path.exists() else log.info)(
+        "Decoding CIFAR-10 %s from %s into %s: %s.", split, source, path, why
+    )
+    x, y = _decode(split, source, progress)
+    _write_atomically(path, x, y, stamp)
+    return x, y
+
+
+def _read_cache(path: Path, stamp: dict) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
+    """``((x, y), "")`` when the cache at ``path`` was made from ``stamp``'s source, else ``(None, why)``."""
+    if not path.is_file():
+        return None, "no cache yet"
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            stored = json.loads(str(f["fingerprint"]))
+            x, y = f["x"], f["y"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        return None, f"the cache cannot be read ({type(err).__name__}: {err})"
+    if not isinstance(stored, dict) or stored != stamp:
+        return None, "its source files changed (or it was made by another version)"
+    if x.dtype != np.uint8 or x.shape[1:] != IMAGE_SHAPE or y.shape != (len(x),):
+        return None, f"its arrays have the wrong shape (x {x.shape} {x.dtype}, y {y.shape})"
+    return (x, y.astype(np.int64, copy=False)), ""
+
+
+def _write_atomically(path: Path, x: np.ndarray, y: np.ndarray, stamp: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, x=x, y=y, fingerprint=np.array(json.dumps(stamp, sort_keys=True)))
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _source_digest(source: Path, split: str) -> str:
+    """SHA-256 over the names, sizes and modification times of the files ``split`` is read from.
+
+    Stats only (no reads), so a second run knows its cache is current in a fraction of a second.
+    """
+    if source.is_dir() and source.name == PICKLE_DIR:
+        files = [source / name for name in PICKLE_FILES[split]]
+    elif source.is_dir():
+        files = sorted(p for p in (source / split).rglob("*") if p.is_file())
+    else:
+        files = [source]
+    digest = hashlib.sha256()
+    for file in files:
+        try:
+            st = file.stat()
+            digest.update(
+                f"{file.relative_to(source.parent)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+            )
+        except OSError:  # a missing batch file: reading it will say so
+            digest.update(f"{file}\0missing\n".encode())
+    return digest.hexdigest()
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+
+def _decode(split: str, source: Path, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    if source.is_dir() and source.name == PICKLE_DIR:
+        return _read_pickles(source, split)
+    if source.is_dir():
+        members = _folder_members(source, split)
+    elif source.name.endswith(".zip"):
+        members = _zip_members(source, split)
+    else:
+        members = _tar_members(source, split)
+    return _decode_images(members, split, progress)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, strings, numbers and NumPy arrays, nothing else (no code runs)."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"unexpected object {module}.{name} in the pickle")
+        return super().find_class(module, name)
+
+
+def _read_pickles(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for name in PICKLE_FILES[split]:
+        x, y = _read_batch(folder / name)
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One torchvision batch file as ``(N, 32, 32, 3) uint8`` images and ``(N,) int64`` labels."""
+    expected = (
+        "a pickled dict with 'data': (N, 3072) uint8 (1024 red, 1024 green, 1024 blue values per "
+        "image) and 'labels': N integers in 0..9, as torchvision downloads it"
+    )
+    if not path.is_file():
+        raise DataError(
+            f"CIFAR-10 batch file {path} is missing: {path.parent} must hold "
+            f"{', '.join(PICKLE_FILES['train'] + PICKLE_FILES['test'])}. Fix: {_HOW_TO_GET}"
+        )
+    try:
+        with open(path, "rb") as f:
+            batch = _ArrayUnpickler(f, encoding="latin1").load()
+    except Exception as err:  # truncated, not a pickle, unexpected objects: all one message
+        raise DataError(
+            f"{path} cannot be read as a CIFAR-10 batch ({err}); expected {expected}."
+        ) from err
+    if not isinstance(batch, dict):
+        raise DataError(f"{path} holds a {type(batch).__name__}; expected {expected}.")
+    batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    data, labels = batch.get("data"), batch.get("labels")
+    if (
+        not isinstance(data, np.ndarray)
+        or data.ndim != 2
+        or data.shape[1] != 3072
+        or data.dtype != np.uint8
+    ):
+        got = f"{data.shape} {data.dtype}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise DataError(f"{path}: 'data' is {got}; expected {expected}.")
+    try:
+        y = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError):
+        y = np.empty(0)
+    if y.shape != (len(data),) or (len(y) and (y.min() < 0 or y.max() >= len(CIFAR10_CLASSES))):
+        got = f"{len(labels)} labels" if isinstance(labels, list) else repr(type(labels).__name__)
+        raise DataError(
+            f"{path}: 'labels' ({got}) do not match {len(data)} images with labels in 0..9; "
+            f"expected {expected}."
+        )
+    x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(x), y
+
+
+# An image to decode: (where, for messages; class index; a function returning the file's bytes).
+Member = tuple[str, int, Callable[[], bytes]]
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _is_hidden(parts: tuple[str, ...]) -> bool:
+    # Dot files (.DS_Store) and macOS's __MACOSX/ twins are an archiver's, not the dataset's.
+    return any(p.startswith(".") or p == "__MACOSX" for p in parts)
+
+
+def _check_classes(found: set[str], where: str) -> None:
+    missing = [c for c in CIFAR10_CLASSES if c not in found]
+    unknown = sorted(found - set(CIFAR10_CLASSES))
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"no class folder {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown folder(s) {', '.join(unknown)}")
+        raise DataError(
+            f"CIFAR-10 image folder {where}: {'; '.join(problems)}. Expected exactly the 10 class "
+            f"folders {', '.join(CIFAR10_CLASSES)}, each holding that class's images."
+        )
+
+
+def _folder_members(root: Path, split: str) -> list[Member]:
+    split_dir = root / split
+    if not split_dir.is_dir():
+        raise DataError(
+            f"CIFAR-10 image folder {root} has no {split}/ folder; expected "
+            f"{root}/{{train,test}}/<class>/*.png."
+        )
+    folders = {p.name: p for p in split_dir.iterdir() if p.is_dir() and not _is_hidden((p.name,))}
+    _check_classes(set(folders), str(split_dir))
+    members = []
+    for label, name in enumerate(CIFAR10_CLASSES):
+        for file in sorted(folders[name].iterdir()):
+            if _is_hidden((file.name,)):
+                continue
+            members.append((str(file), label, file.read_bytes))
+    return members
+
+
+def _archive_class(path: str, split: str) -> tuple[str, str] | None:
+    """``(class, name)`` when the archive member ``path`` is ``[top/]split/class/name``."""
+    parts = PurePosixPath(path).parts
+    if _is_hidden(parts) or len(parts) not in (3, 4) or parts[-3] != split:
+        return None
+    return parts[-2], parts[-1]
+
+
+def _sorted_members(
+    found: list[tuple[str, str, str, Callable[[], bytes]]], where: str
+) -> list[Member]:
+    _check_classes({c for c, _, _, _ in found}, where)
+    index = {c: i for i, c in enumerate(CIFAR10_CLASSES)}
+    found.sort(key=lambda m: (index[m[0]], m[1]))
+    return [(label, index[c], read) for c, _, label, read in found]
+
+
+def _zip_members(archive: Path, split: str) -> list[Member]:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise DataError(f"{archive} cannot be opened as a zip archive ({err}).") from err
+    found = []
+    for info in zf.infolist():
+        hit = None if info.is_dir() else _archive_class(info.filename, split)
+        if hit is not None:
+            found.append((*hit, f"{archive}:{info.filename}", lambda i=info: zf.read(i)))
+    return _sorted_members(found, f"{archive}:{split}/")
+
+
+def _tar_members(archive: Path, split: str) -> list[Member]:
+    # A .tar.gz has no index: read every wanted file in one pass, then hand out the bytes.
+    found = []
+    try:
+        with tarfile.open(archive, "r:*") as tf:
+            for info in tf:
+                hit = _archive_class(info.name, split) if info.isfile() else None
+                if hit is not None:
+                    data = tf.extractfile(info).read()
+                    found.append((*hit, f"{archive}:{info.name}", lambda d=data: d))
+    except (OSError, tarfile.TarError, EOFError) as err:
+        raise DataError(f"{archive} cannot be read as a tar archive ({err}).") from err
+    return _sorted_members(found, f"{archive}:{split}/")
+
+
+def _decode_images(
+    members: list[Member], split: str, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image, UnidentifiedImageError  # only needed for image folders
+
+    x = np.empty((len(members), *IMAGE_SHAPE), dtype=np.uint8)
+    y = np.empty(len(members), dtype=np.int64)
+    for i, (where, label, read) in enumerate(_progress(members, split, progress)):
+        try:
+            with Image.open(io.BytesIO(read())) as image:
+                size = image.size
+                pixels = np.asarray(image.convert("RGB")) if size == IMAGE_SHAPE[:2] else None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+            raise DataError(
+                f"{where} is not a readable image ({err}); expected a 32x32 RGB PNG or JPEG. "
+                f"Remove it from the CIFAR-10 folder or replace it."
+            ) from err
+        if pixels is None:
+            raise DataError(
+                f"{where} is {size[0]}x{size[1]} pixels; CIFAR-10 images are 32x32. Remove or "
+                f"replace it."
+            )
+        x[i], y[i] = pixels, label
+    if not len(members):
+        raise DataError(f"The CIFAR-10 {split} image folder holds no images.")
+    return x, y
+
+
+def _progress(members: list[Member], split: str, enabled: bool) -> Iterator[Member]:
+    if not enabled:
+        return iter(members)
+    from tqdm import tqdm
+
+    return iter(tqdm(members, desc=f"Decoding CIFAR-10 {split}", unit="img", mininterval=1.0))
+
+
+def _download(data_dir: Path) -> None:
+    """torchvision's pickles into ``data_dir/cifar-10-batches-py`` (the archive removed after)."""
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    archive = data_dir / "cifar-10-python.tar.gz"
+    try:
+        download_and_extract_archive(
+            DOWNLOAD_URL, str(data_dir), filename=archive.name, md5=_DOWNLOAD_MD5
+        )
+    finally:
+        archive.unlink(missing_ok=True)
