@@ -91,10 +91,11 @@ class ConvFiltersAndMaps(pl.Callback):
         for layer, conv in layers.items():
             count = min(self.num_filters, conv.out_channels)
             tiles, captions = filter_tiles(conv.weight, count)
-            self._save(f"{layer}_filters", tiles, captions, f"{count} filters of the {layer}")
+            what = layer.replace("_", " ") + " layer"
+            self._save(f"{layer}_filters", tiles, captions, f"{count} filters of the {what}")
             tiles = [image[0].cpu(), *maps[layer][0, :count].float().cpu()]
             captions = [f"input: {name}", *(f"filter {k}" for k in range(count))]
-            title = f"{layer} feature maps of {self.split} image {self.image_index}"
+            title = f"Maps of those filters of the {what} for {self.split} image {self.image_index}"
             self._save(f"{layer}_maps", tiles, captions, title)
         for key, path in self.paths.items():
             log_image_files(trainer, f"plots/{key}", [path])
