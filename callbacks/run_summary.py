@@ -9,6 +9,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
+from torchmetrics import MinMetric
 
 from callbacks.wandb_media import log_table, set_summary
 from labkit.results_table import print_results_table
@@ -24,6 +25,10 @@ class RunSummary(pl.Callback):
     (kept in checkpoints), so the work lost after that checkpoint, which the resume repeats, is
     counted once. An evaluation's wall time is its test alone.
 
+    A training run also records the validation metrics (``val/acc``, ``val/loss``, ...) of its
+    best epoch by the module's monitor, i.e. of the checkpoint the test loaded, and that epoch
+    as ``best_epoch`` (0-based), so that a sweep's runs compare on validation figures.
+
     Args:
         out_dir: the run dir; ``summary.json`` is written there.
         title: heading of the table (the experiment's name).
@@ -38,6 +43,7 @@ class RunSummary(pl.Callback):
         self.fitted = False
         self.earlier_s = 0.0  # wall time of the run up to the checkpoint it resumed from
         self._restored_s = 0.0  # from the last checkpoint loaded (the test loads best.ckpt too)
+        self.best_val: dict[str, float] = {}  # val/* of the best epoch, and best_epoch
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.start, self.fitted = time.perf_counter(), True
@@ -49,14 +55,28 @@ class RunSummary(pl.Callback):
         if not self.fitted:
             self.start = time.perf_counter()
 
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        values = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        monitor = getattr(pl_module, "monitor", "val/loss")
+        if monitor not in values:
+            return
+        lower_is_better = isinstance(getattr(pl_module, "best_monitor", None), MinMetric)
+        best = self.best_val.get(monitor)
+        if best is None or (values[monitor] < best if lower_is_better else values[monitor] > best):
+            values.pop(f"{monitor}_best", None)
+            self.best_val = {**values, "best_epoch": trainer.current_epoch}
+
     def _wall_time(self) -> float:
         return self.earlier_s + (time.perf_counter() - self.start if self.start else 0.0)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"wall_time_s": self._wall_time()}
+        return {"wall_time_s": self._wall_time(), "best_val": self.best_val}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._restored_s = state_dict["wall_time_s"]
+        self.best_val = dict(state_dict.get("best_val", {}))
 
     @rank_zero_only
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -72,6 +92,8 @@ class RunSummary(pl.Callback):
             "checkpoint": str(Path(tested).resolve()) if tested else None,
             "run_dir": str(self.out_dir.resolve()),
         }
+        if self.fitted:
+            summary.update(self.best_val)
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
         print_results_table(self.title, summary)

@@ -67,9 +67,11 @@ class ResNet18(nn.Module):
         in_channels: channels of the input images.
         image_size: height and width of the input images (checked, so a wrong dataset fails
             with a clear message rather than a shape error deep inside).
+        width: channels of the stem and the first stage, doubled at each later stage; 64 is
+            ResNet-18. Narrower copies (8, 16) keep the structure for tests and CPU benchmarks
+            at a fraction of the cost (about ``(width / 64) ** 2``).
     """
 
-    STAGE_CHANNELS = (64, 128, 256, 512)
     BLOCKS_PER_STAGE = (2, 2, 2, 2)
 
     def __init__(
@@ -79,17 +81,19 @@ class ResNet18(nn.Module):
         init: str = "kaiming_normal",
         in_channels: int = 3,
         image_size: int = 32,
+        width: int = 64,
     ) -> None:
         super().__init__()
         if init not in INITS:
             raise ValueError(f"Unknown init {init!r}; choose one of {sorted(INITS)}.")
+        if not isinstance(width, int) or width <= 0:
+            raise ValueError(f"ResNet18 width must be a positive integer, got {width!r}.")
         self.in_channels, self.image_size = in_channels, image_size
-        conv, bn = _conv_bn(in_channels, self.STAGE_CHANNELS[0], 3, 1)
+        channels = tuple(width * 2**i for i in range(4))
+        conv, bn = _conv_bn(in_channels, channels[0], 3, 1)
         self.stem = nn.Sequential(conv, bn, make_activation(activation))
-        stages, c_in = [], self.STAGE_CHANNELS[0]
-        for i, (c_out, blocks) in enumerate(
-            zip(self.STAGE_CHANNELS, self.BLOCKS_PER_STAGE, strict=True)
-        ):
+        stages, c_in = [], channels[0]
+        for i, (c_out, blocks) in enumerate(zip(channels, self.BLOCKS_PER_STAGE, strict=True)):
             stride = 1 if i == 0 else 2
             layers = [
                 BasicBlock(c_in if b == 0 else c_out, c_out, stride if b == 0 else 1, activation)

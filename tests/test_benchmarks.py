@@ -56,3 +56,19 @@ def test_overhead_arms_train_the_same_steps_and_split_their_time(make_cfg):
     assert labkit.test_loss == pytest.approx(plain.test_loss, rel=1e-5)
     assert labkit.test_acc == pytest.approx(plain.test_acc, abs=1e-6)
     assert not bench.SPANS  # labkit_run took its span back
+
+
+@pytest.mark.slow
+def test_cifar_throughput_arms_time_the_same_steps(tmp_path, make_cfg):
+    from tests.cifar_writer import tiny_cifar, write_pickles
+
+    bench = _load("cifar_throughput")
+    write_pickles(tmp_path / "cifar", "train", *tiny_cifar(120, seed=0))
+    write_pickles(tmp_path / "cifar", "test", *tiny_cifar(20, seed=1))
+    args = bench.argparse.Namespace(
+        batch_size=8, steps=2, warmup=1, width=8, gpu=False, compile=False, override=[]
+    )
+    cfg = make_cfg(*bench.overrides(args, str(tmp_path / "cifar")), "data.val_size=20")
+    assert bench.plain_arm(cfg, args.warmup) > 0
+    assert bench.labkit_arm(cfg, args.warmup) > 0
+    assert not bench.WINDOWS  # labkit_arm took its window back

@@ -79,14 +79,23 @@ def test_second_load_reads_the_cache_without_decoding(tmp_path, monkeypatch):
     np.testing.assert_array_equal(second[1], first[1])
 
 
-def test_a_changed_source_file_rebuilds_the_cache(tmp_path):
+def test_an_image_added_to_the_folder_rebuilds_the_cache(tmp_path):
     x, y = tiny_cifar(12, seed=4)
     folder = write_image_folder(tmp_path / "shared", "train", x, y)
-    _load(tmp_path)
-    first_airplane = folder / "train" / "airplane" / "00000.png"
-    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(first_airplane)
-    got_x, _ = _load(tmp_path)
-    assert got_x[0].max() == 0
+    assert len(_load(tmp_path)[0]) == 12
+    # Sorted first in its class: "0" < "00000".
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(folder / "train" / "airplane" / "0.png")
+    got_x, got_y = _load(tmp_path)
+    assert len(got_x) == 13 and got_x[0].max() == 0 and got_y[0] == 0
+
+
+def test_a_rewritten_batch_file_rebuilds_the_cache(tmp_path):
+    folder = write_pickles(tmp_path / "shared", "test", *tiny_cifar(6, seed=5))
+    _load(tmp_path, "test")
+    x, y = tiny_cifar(9, seed=6)
+    write_pickles(tmp_path / "shared", "test", x, y)
+    assert (folder / "test_batch").is_file()
+    np.testing.assert_array_equal(_load(tmp_path, "test")[0], x)
 
 
 def test_no_files_and_no_download_names_every_place_looked(tmp_path):

@@ -81,7 +81,7 @@ def test_init_sets_the_weight_scale_of_its_scheme(init, expected_std):
     if init == "xavier_uniform":
         bound = math.sqrt(6 / (fan_in + fan_out))
         assert float(weight.abs().max()) <= bound
-    assert float(net.fc.bias.abs().max()) == 0
+    assert float(net.fc.bias.detach().abs().max()) == 0
 
 
 def test_unknown_init_and_wrong_input_are_clear_value_errors(net):
@@ -89,3 +89,11 @@ def test_unknown_init_and_wrong_input_are_clear_value_errors(net):
         ResNet18(init="orthogonal")
     with pytest.raises(ValueError, match=r"ResNet18 expects input of shape \(N, 3, 32, 32\)"):
         net(torch.randn(1, 1, 28, 28))
+
+
+def test_a_narrower_copy_keeps_the_structure_and_doubles_channels_per_stage():
+    net = ResNet18(width=8)
+    with torch.no_grad():
+        maps = net.forward_intermediates(torch.randn(1, 3, 32, 32))
+    assert [m.shape[1] for m in maps] == [8, 8, 16, 32, 64]
+    assert [m.shape[-1] for m in maps] == [32, 32, 16, 8, 4]
