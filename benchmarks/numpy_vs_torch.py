@@ -40,11 +40,11 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from labkit.errors import DataError  # noqa: E402
 from labkit.numpy_bridge import wrap_twin  # noqa: E402
 from nets.mlp import MLP as TorchMLP  # noqa: E402
-from numpy_experiments.classifier_training import train_step  # noqa: E402
 from numpy_experiments.mnist_arrays import load_classification_arrays  # noqa: E402
 from numpy_ref.conv import Conv2d  # noqa: E402
 from numpy_ref.optim import Adam  # noqa: E402
 from numpy_ref.sequential import MLP  # noqa: E402
+from numpy_ref.training import train_step  # noqa: E402
 
 FAST_EXPERIMENT = "numpy_mlp_mnist_fast"
 
