@@ -41,3 +41,23 @@ def test_the_twin_follows_the_net_step_for_step_and_both_results_are_kept(make_c
     for name in ("train_loss", "val_acc"):
         assert (run / "plots" / f"torch_vs_numpy_{name}.png").stat().st_size > 5000
     assert any(row.get("parity/max") for row in rows), "the parity check did not run"
+
+
+def test_fashion_mlp_is_the_seed_study_and_its_sweeps_change_only_their_variable(make_cfg):
+    cfg = make_cfg("experiment=fashion_mlp", tiny=False)
+    assert cfg.data._target_.endswith("FashionMNISTDataModule") and cfg.data.val_size == 12000
+    assert list(cfg.model.net.hidden_sizes) == [256, 128] and cfg.model.net.in_features == 784
+    assert cfg.model.optimizer.lr == 0.002 and cfg.trainer.max_epochs == 10
+    assert {"numpy_twin", "numpy_parity"} <= set(cfg.callbacks)
+    sweeps = {
+        "fashion_mlp_lr": ("model.optimizer.lr", "2e-5,0.002,0.2"),
+        "fashion_mlp_sizes": (
+            "model.net.hidden_sizes",
+            "[8,128],[16,128],[64,128],[1024,128],[256,8],[256,16],[256,64],[256,1024],[256]",
+        ),
+    }
+    for name, (key, values) in sweeps.items():
+        swept = make_cfg(f"experiment={name}", tiny=False, run_dir=name)
+        assert swept.hydra.sweeper.params[key] == values
+        assert swept.task_name == name and swept.trainer.max_epochs == 10
+        assert swept.callbacks.numpy_twin.title == name
