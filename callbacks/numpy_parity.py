@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 import torch
 
 from labkit.errors import ConfigError
-from labkit.numpy_bridge import NumpyTwin, build_twin, compare, float64_reference
+from labkit.numpy_bridge import Comparison, NumpyTwin, build_twin, compare, float64_reference
 
 BREACH_ACTIONS = ("warn", "raise")
 
@@ -92,13 +92,15 @@ class NumpyParityCallback(pl.Callback):
             raise NumpyParityError(message)
         warnings.warn(message, stacklevel=2)
 
-    def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule, x, y) -> str | None:
+    def check(self, net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> Comparison:
+        """Compare ``net`` at its current weights with the twin on ``x: (N, ...)``, ``y: (N,)``."""
         if y.ndim != 1:
             raise ConfigError(
                 "NumpyParityCallback compares a single-label classifier (cross-entropy on "
                 f"labels (N,)); this batch has labels of shape {tuple(y.shape)}."
             )
-        net = pl_module.net
+        if self.twin is None:
+            self.twin, self.reference = build_twin(net, np.float64), float64_reference(net)
         with torch.no_grad():
             self.reference.load_state_dict(net.state_dict())
         self.reference.train(net.training)
@@ -106,6 +108,10 @@ class NumpyParityCallback(pl.Callback):
         x_np = x.detach().to("cpu", torch.float64).numpy()
         comparison = compare(self.reference, self.twin, x_np, targets=y.detach().cpu().numpy())
         self.reference.zero_grad(set_to_none=True)
+        return comparison
+
+    def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule, x, y) -> str | None:
+        comparison = self.check(pl_module.net, x, y)
         step = trainer.global_step
         metrics = {f"parity/{key}": value for key, value in comparison.errors.items()}
         metrics["parity/max"] = comparison.largest
