@@ -108,3 +108,36 @@ def test_bad_settings_are_named(kwargs):
 def test_a_net_without_a_twin_is_refused_at_fit_start_with_the_supported_layers(make_cfg):
     with pytest.raises(ConfigError, match=r"layers\.1 \(GELU\).*Linear, Conv2d, MaxPool2d"):
         train(make_cfg(*TINY, *PARITY, "model.net.activation=gelu"))
+
+
+class _RankZeroSays:
+    """A DDP strategy stub: what rank zero broadcasts."""
+
+    def __init__(self, message):
+        self.message, self.calls = message, 0
+
+    def broadcast(self, obj, src=0):
+        assert src == 0 and obj is None, "only rank zero checks; others send nothing"
+        self.calls += 1
+        return self.message
+
+
+@pytest.mark.parametrize("message", [None, "step 0: NumPy twin differs from torch at layer x"])
+def test_under_ddp_other_ranks_only_follow_rank_zeros_verdict(message):
+    from types import SimpleNamespace
+
+    import torch
+
+    strategy = _RankZeroSays(message)
+    trainer = SimpleNamespace(
+        global_step=0, is_global_zero=False, world_size=2, strategy=strategy, loggers=[]
+    )
+    batch = (torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long))
+    callback = NumpyParityCallback(every_n_steps=1)
+    # pl_module=None: a rank that tried to check would fail on it.
+    if message is None:
+        callback.on_train_batch_start(trainer, None, batch, 0)
+    else:
+        with pytest.raises(NumpyParityError, match="layer x"):
+            callback.on_train_batch_start(trainer, None, batch, 0)
+    assert strategy.calls == 1 and callback.history == []
