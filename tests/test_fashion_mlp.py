@@ -60,4 +60,6 @@ def test_fashion_mlp_is_the_seed_study_and_its_sweeps_change_only_their_variable
         swept = make_cfg(f"experiment={name}", tiny=False, run_dir=name)
         assert swept.hydra.sweeper.params[key] == values
         assert swept.task_name == name and swept.trainer.max_epochs == 10
-        assert swept.callbacks.numpy_twin.title == name
+        assert swept.callbacks.numpy_twin.title.startswith(name)
+    lr_job = make_cfg("experiment=fashion_mlp_lr", "model.optimizer.lr=2e-5", tiny=False)
+    assert lr_job.callbacks.numpy_twin.title == "fashion_mlp_lr, lr 2e-05"
