@@ -38,11 +38,13 @@ import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from labkit.errors import DataError  # noqa: E402
-from numpy_experiments.classifier_training import train_step  # noqa: E402
+from labkit.numpy_bridge import wrap_twin  # noqa: E402
+from nets.mlp import MLP as TorchMLP  # noqa: E402
 from numpy_experiments.mnist_arrays import load_classification_arrays  # noqa: E402
 from numpy_ref.conv import Conv2d  # noqa: E402
 from numpy_ref.optim import Adam  # noqa: E402
 from numpy_ref.sequential import MLP  # noqa: E402
+from numpy_ref.training import train_step  # noqa: E402
 
 FAST_EXPERIMENT = "numpy_mlp_mnist_fast"
 
@@ -78,18 +80,11 @@ def figure_line(name: str, value: float, target: str, detail: str) -> str:
 
 
 # -- (i) MLP epoch ------------------------------------------------------------------------------------
-def mlp_models(sizes: list[int], seed: int) -> tuple[MLP, torch.nn.Sequential]:
-    """The NumPy MLP and its torch twin with identical initial weights (same layout and names)."""
+def mlp_models(sizes: list[int], seed: int) -> tuple[MLP, TorchMLP]:
+    """The NumPy MLP and labkit's torch MLP with its weights, paired through the bridge."""
     numpy_model = MLP(sizes, "relu", dtype=np.float32, rng=np.random.default_rng(seed))
-    layers: list[torch.nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(torch.nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    torch_model = torch.nn.Sequential(*layers)
-    torch_model.load_state_dict(
-        {k: torch.from_numpy(v.copy()) for k, v in numpy_model.state_dict().items()}
-    )
+    torch_model = TorchMLP(sizes[0], sizes[1:-1], sizes[-1])
+    wrap_twin(torch_model, numpy_model).copy_to(torch_model)
     return numpy_model, torch_model
 
 
@@ -141,9 +136,7 @@ def conv_twins(n: int, c_in: int, c_out: int, size: int, seed: int) -> Twins:
     grad_out = rng.standard_normal((n, c_out, size, size), dtype=np.float32)
     numpy_conv = Conv2d(c_in, c_out, 3, padding=1, rng=rng)
     torch_conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1)
-    torch_conv.load_state_dict(
-        {k: torch.from_numpy(v.copy()) for k, v in numpy_conv.state_dict().items()}
-    )
+    wrap_twin(torch_conv, numpy_conv).copy_to(torch_conv)
     x_t, grad_t = torch.from_numpy(x), torch.from_numpy(grad_out)
 
     def numpy_fwd_bwd() -> None:

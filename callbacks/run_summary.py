@@ -14,6 +14,9 @@ from torchmetrics import MinMetric
 from callbacks.wandb_media import log_table, set_summary
 from labkit.results_table import print_results_table
 
+# Test metrics and training times, the torch side's and a NumPy twin's (callbacks/numpy_twin_training).
+SUMMARY_KEYS = ("test/", "time/", "numpy/test/", "numpy/time/")
+
 
 class RunSummary(pl.Callback):
     """After testing: test metrics, epochs trained, wall time, the checkpoint tested, run dir.
@@ -81,7 +84,7 @@ class RunSummary(pl.Callback):
     @rank_zero_only
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         metrics = {
-            k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")
+            k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(SUMMARY_KEYS)
         }
         tested = trainer.ckpt_path if self.fitted else self.evaluated
         summary = {

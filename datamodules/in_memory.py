@@ -12,6 +12,7 @@ import torch
 
 from datamodules.batch_groups import BatchGroups
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
+from datamodules.train_val_split import train_val_indices
 from labkit.background import start_in_background
 from labkit.errors import ConfigError, DataError
 
@@ -36,8 +37,9 @@ class InMemoryDataModule(pl.LightningDataModule):
     - optionally ``augment_batch(x, y) -> (x, y)``, run on whole training batches once they are on
       the device (so augmentation runs on the GPU), never on validation or test batches.
 
-    The base cuts ``val_size`` images out of the training split with a permutation drawn from
-    ``split_seed`` (the same on every run, whatever the run's seed), then standardises every split
+    The base cuts ``val_size`` images out of the training split with ``train_val_indices``
+    (``split_seed``: the same on every run, whatever the run's seed, and the NumPy experiments'
+    split), then standardises every split
     per channel, ``x = (x - mean[c]) / std[c]``, with ``mean``/``std`` from the config or, when
     those are null, computed once from the training split (after the validation images are out).
 
@@ -180,9 +182,9 @@ class InMemoryDataModule(pl.LightningDataModule):
                 f"data.val_size must be between 1 and {len(x) - 1} for {self.dataset_name}, "
                 f"got {self.val_size}."
             )
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.split_seed))
-        val_idx = order[: self.val_size].sort().values
-        train_idx = order[self.val_size :].sort().values
+        train_idx, val_idx = map(
+            torch.from_numpy, train_val_indices(len(x), self.val_size, self.split_seed)
+        )
         train, val = (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
         del x  # both parts are copies: free the whole before the test split comes in
         splits = {"train": train, "val": val, "test": self._tensors("test")}

@@ -7,15 +7,7 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.table import Table
 
-
-def format_value(value: object) -> str:
-    """Floats: 4 decimals (``0.9812``), 2 when large (``12.34``), 4 significant digits when tiny
-    (``1.62e-09``, so a small gap is not shown as 0); others as is."""
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-3:
-            return f"{value:.3g}"
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
-    return str(value)
+from labkit.number_format import format_number
 
 
 def print_results_table(
@@ -26,5 +18,5 @@ def print_results_table(
     table.add_column("figure")
     table.add_column("value", justify="right", overflow="fold")
     for name, value in rows.items():
-        table.add_row(name, format_value(value))
+        table.add_row(name, format_number(value))
     (console or Console()).print(table)

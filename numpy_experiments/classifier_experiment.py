@@ -18,9 +18,10 @@ from labkit.errors import ConfigError
 from labkit.results_table import print_results_table
 from labkit.run_logger import run_logger_from_config
 from numpy_experiments.classifier_plots import save_prediction_grid, save_training_curves
-from numpy_experiments.classifier_training import TrainingHistory, predict, train_classifier
-from numpy_experiments.lr_schedules import make_lr_schedule
+from numpy_experiments.classifier_training import TrainingHistory, train_classifier
 from numpy_experiments.mnist_arrays import ClassificationArrays, load_classification_arrays
+from numpy_ref.lr_schedules import make_lr_schedule
+from numpy_ref.training import predict
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
@@ -42,9 +43,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
     _check_model_fits_data(model.sizes, data)
     optimizer = hydra.utils.instantiate(cfg.numpy_optim, model)
     steps = train_cfg.epochs * -(-len(data.x_train) // train_cfg.batch_size)
-    schedule = make_lr_schedule(
-        train_cfg.lr_schedule, optimizer.lr, steps, train_cfg.lr_final_fraction
-    )
+    try:
+        schedule = make_lr_schedule(
+            train_cfg.lr_schedule, optimizer.lr, steps, train_cfg.lr_final_fraction
+        )
+    except ValueError as err:  # the library's message, as the config's error
+        raise ConfigError(f"numpy_training: {err}") from None
     load_s = time.perf_counter() - run_start
 
     with run_logger_from_config(cfg) as logger:

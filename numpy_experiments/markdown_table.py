@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from labkit.number_format import format_number
 
-def format_number(value: object, digits: int = 4) -> str:
-    """Floats with ``digits`` significant digits (``1.234e-05`` when small or large); others as is."""
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return "diverged" if value == float("inf") else str(value)
-        return f"{value:.{digits}g}"
-    return str(value)
+__all__ = ["format_number", "markdown_table"]
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from datamodules.idx_files import load_split
+from datamodules.train_val_split import train_val_indices
 from labkit.errors import ConfigError
 
 
@@ -60,8 +61,8 @@ def load_classification_arrays(
 ) -> ClassificationArrays:
     """Load ``name`` (``"MNIST"`` or ``"FashionMNIST"``), hold out ``val_size`` training images.
 
-    The validation images are a seeded random choice (``np.random.default_rng(seed)``), so a
-    rerun with the same seed sees the same split. ``train_subset`` keeps only that many of the
+    The validation images are those the DataModules hold out (``train_val_indices``, the one
+    split function), so a seed here and ``data.split_seed`` there give the same split. ``train_subset`` keeps only that many of the
     remaining training images (quick runs and tests).
     """
     train_images, train_labels = load_split(name, "train", data_dir, labkit_data, download)
@@ -71,8 +72,7 @@ def load_classification_arrays(
             f"numpy_data.val_size must be in [0, {len(train_images)}) for {name}, got {val_size}. "
             f"Fix: e.g. numpy_data.val_size=5000, or 0 to train on every training image."
         )
-    order = np.random.default_rng(seed).permutation(len(train_images))
-    val_index, train_index = order[:val_size], order[val_size:]
+    train_index, val_index = train_val_indices(len(train_images), val_size, seed)
     if train_subset is not None:
         train_index = train_index[:train_subset]
     train_pixels = train_images[train_index].astype(np.float32) / 255

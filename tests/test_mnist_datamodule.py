@@ -109,11 +109,14 @@ def test_without_the_files_on_disk_nothing_loads_early(tmp_path):
 
 @pytest.mark.parametrize("cls", [MNISTDataModule, FashionMNISTDataModule])
 def test_splits_and_batches_equal_the_reference_algorithm_bit_for_bit(cls, tiny_data_root):
-    """The algorithm every earlier MNIST run used, written out: results must not drift."""
+    """The split and batch algorithm, written out: results must not drift.
+
+    (The train/val split is NumPy's, shared with the NumPy experiments; runs before that change
+    drew it with torch.randperm.)"""
     images, labels = load_split(cls.dataset_name, "train", tiny_data_root, None, download=False)
     x = torch.from_numpy(images.astype(np.float32)).unsqueeze(1)
     x, y = (x / 255.0 - 0.1307) / 0.3081, torch.from_numpy(labels)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(3))
+    order = torch.from_numpy(np.random.default_rng(3).permutation(len(x)))
     val_idx, train_idx = order[:100].sort().values, order[100:].sort().values
     dm = _dm(cls, tiny_data_root)
     dm.setup("fit")
@@ -126,3 +129,19 @@ def test_splits_and_batches_equal_the_reference_algorithm_bit_for_bit(cls, tiny_
     for i, (bx, by) in enumerate(loader):
         idx = train_idx[shuffle[i * 32 : (i + 1) * 32]]
         assert torch.equal(bx, x[idx]) and torch.equal(by, y[idx]), f"batch {i} differs"
+
+
+def test_the_numpy_experiments_hold_out_the_same_validation_images(tiny_data_root):
+    from numpy_experiments.mnist_arrays import load_classification_arrays
+
+    dm = _dm(FashionMNISTDataModule, tiny_data_root)
+    dm.setup("fit")
+    arrays = load_classification_arrays(
+        "FashionMNIST", tiny_data_root / "cache", tiny_data_root, val_size=100, seed=3
+    )
+    np.testing.assert_array_equal(arrays.y_val, dm.splits["val"][1].numpy())
+    # Same images too, up to each side's normalisation (NumPy: the training split's statistics).
+    pixels = dm.splits["val"][0].flatten(1).numpy() * 0.3081 + 0.1307
+    np.testing.assert_allclose(
+        arrays.x_val * arrays.pixel_std + arrays.pixel_mean, pixels, atol=1e-5
+    )

@@ -5,12 +5,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from benchmarks.numpy_vs_torch import conv_twins, mlp_epoch_twins, mlp_models  # noqa: E402
+from labkit.numpy_bridge import wrap_twin  # noqa: E402
 
 
 def test_mlp_twins_start_equal():
     numpy_model, torch_model = mlp_models([20, 16, 5], seed=0)
-    for key, value in numpy_model.state_dict().items():
-        np.testing.assert_array_equal(value, torch_model.state_dict()[key].numpy(), err_msg=key)
+    torch_state = torch_model.state_dict()
+    for numpy_key, torch_key in wrap_twin(torch_model, numpy_model).key_pairs():
+        np.testing.assert_array_equal(
+            numpy_model.state_dict()[numpy_key], torch_state[torch_key].numpy(), err_msg=torch_key
+        )
 
 
 def test_mlp_twins_stay_equal_over_an_epoch_of_the_same_batches():
@@ -21,8 +25,10 @@ def test_mlp_twins_stay_equal_over_an_epoch_of_the_same_batches():
     twins.run_numpy()
     twins.run_torch()
     trained = twins.torch_module.state_dict()
-    for key, value in twins.numpy_module.state_dict().items():
-        np.testing.assert_allclose(value, trained[key].numpy(), atol=1e-5, err_msg=key)
+    pairs = wrap_twin(twins.torch_module, twins.numpy_module).key_pairs()
+    for numpy_key, torch_key in pairs:
+        value = twins.numpy_module.state_dict()[numpy_key]
+        np.testing.assert_allclose(value, trained[torch_key].numpy(), atol=1e-5, err_msg=torch_key)
 
 
 def test_conv_twins_compute_the_same_weight_gradient():

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from labkit.numpy_bridge import compare, wrap_twin
+
 # Centred differences in float64: truncation error ~ h²·f'''/6 ≈ 1e-11, rounding error
 # ~ eps·|f|/h ≈ 1e-10 for the O(10) objectives used here, both far below the 1e-6 budget.
 FD_STEP = 1e-5
@@ -100,32 +102,19 @@ def torch_leaf(array: np.ndarray) -> torch.Tensor:
     return torch.tensor(np.asarray(array), dtype=torch.float64, requires_grad=True)
 
 
-def load_into_torch(module: torch.nn.Module, layer) -> None:
-    """Copy a NumPy layer's ``state_dict`` into the torch module (same names, same layouts)."""
-    state = {name: torch.from_numpy(value) for name, value in layer.state_dict().items()}
-    module.load_state_dict(state)
-
-
 def check_torch_parity(layer, module: torch.nn.Module, x: np.ndarray, rng: np.random.Generator):
     """Same weights, same input, same upstream gradient → same output and same gradients.
 
-    Loads ``layer``'s weights into the float64 torch ``module``, runs both forward and backward
-    with one random ``∂L/∂y`` and compares the output, ``∂L/∂x`` and every parameter's gradient
-    (torch's ``named_parameters`` names are the NumPy layer's ``params`` keys).
+    Through the torch ↔ NumPy bridge: ``layer`` (one NumPy layer or a ``Sequential``) is checked
+    to mirror the float64 torch ``module`` by structure, its weights are copied into the module,
+    and the output, ``∂L/∂x`` and every parameter's gradient are compared for one random
+    ``∂L/∂y``; a failure names the tensor and the layer where the difference first appears.
     """
     module = module.double()
-    load_into_torch(module, layer)
-    y = layer.forward(x)
-    x_t = torch_leaf(x)
-    y_t = module(x_t)
-    assert_close("output", y, y_t)
-    grad_out = rng.standard_normal(y.shape)
-    grad_x = layer.backward(grad_out)
-    y_t.backward(torch.from_numpy(grad_out))
-    assert_close("input gradient", grad_x, x_t.grad)
-    torch_grads = dict(module.named_parameters())
-    assert set(torch_grads) == set(layer.grads), (
-        f"parameter names differ: numpy {sorted(layer.grads)} vs torch {sorted(torch_grads)}"
-    )
-    for name, grad in layer.grads.items():
-        assert_close(f"gradient of {name}", grad, torch_grads[name].grad)
+    twin = wrap_twin(module, layer)
+    twin.copy_to(module)
+    grad_out = rng.standard_normal(twin.forward(x).shape)
+    comparison = compare(module, twin, x, grad_out=grad_out, input_grad=True)
+    assert comparison.culprit(TORCH_TOLERANCE) is None, comparison.describe(TORCH_TOLERANCE)
+    expected = {"logits", "grad/input"} | {f"grad/{key}" for key, _, _ in twin.parameters()}
+    assert set(comparison.errors) == expected, f"compared {sorted(comparison.errors)}"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from labkit.errors import ConfigError
-
 LrSchedule = Callable[[int], float]
 SCHEDULES = ("constant", "cosine", "linear")
 
@@ -23,11 +21,11 @@ def make_lr_schedule(
     * ``linear``: ``lr = (1 - (1 - f) t / T) · base_lr``.
     """
     if name not in SCHEDULES:
-        raise ConfigError(f"unknown lr schedule {name!r}; choose one of {SCHEDULES}")
+        raise ValueError(f"unknown lr schedule {name!r}; choose one of {SCHEDULES}")
     if total_steps < 1:
-        raise ConfigError(f"an lr schedule needs at least one step, got total_steps={total_steps}")
+        raise ValueError(f"an lr schedule needs at least one step, got total_steps={total_steps}")
     if not 0 <= final_fraction <= 1:
-        raise ConfigError(f"lr final_fraction must be in [0, 1], got {final_fraction}")
+        raise ValueError(f"lr final_fraction must be in [0, 1], got {final_fraction}")
     f = final_fraction
 
     def constant(step: int) -> float:
