@@ -3,6 +3,8 @@
 ``python train.py --help`` lists the experiments and every config group; ``-m`` runs a sweep.
 """
 
+import math
+
 import hydra
 from omegaconf import DictConfig
 
@@ -17,8 +19,10 @@ quiet_known_warnings()
 def main(cfg: DictConfig) -> float | None:
     # torch and Lightning load only once the config has passed its checks.
     metrics = run_checked(cfg, entry="train", task="labkit.training.train")
-    # A sweeper optimises the value returned here (configured by `optimized_metric`).
-    return metrics.get(cfg.get("optimized_metric") or "")
+    # A sweeper optimises the value returned here (configured by `optimized_metric`). A failed
+    # job of a sweep has no metrics: NaN, which Optuna records as a failed trial and goes on.
+    name = cfg.get("optimized_metric")
+    return metrics.get(name, math.nan) if name else None
 
 
 if __name__ == "__main__":
