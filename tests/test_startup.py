@@ -35,6 +35,8 @@ from tests.numpy_experiments.train_numpy_subprocess import run_script
         ("baseline.py", ["--help"], 0, "train_size: 2000"),
         ("baseline.py", ["baseline.trainsize=300"], 1, "Could not override 'baseline.trainsize'"),
         ("baseline.py", ["+threads=0"], 2, "threads must be null or an integer > 0"),
+        ("report.py", ["--help"], 0, "--best"),
+        ("report.py", ["no/such/dir"], 2, "no/such/dir does not exist"),
     ],
 )
 def test_help_and_config_errors_come_before_torch_is_imported(
