@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from labkit.errors import ConfigError
 from labkit.report.best_job import BestBy, best_run, parse_best, recorded_best
 from labkit.report.curve_figure import save_curve_figure
@@ -85,6 +87,7 @@ def _sweep_section(
                 f"({label(best, keys)}), {by.metric} = {number(best.final(by.metric))}.**",
                 "",
             ]
+    lines += _optuna_result(runs[0].path.parent)
     metrics = final_metric_names(runs, only)
     lines += ["## Jobs", "", job_table(runs, labels, metrics, best), ""]
     if options.pivot:
@@ -102,6 +105,16 @@ def _sweep_section(
             "",
         ]
     return lines
+
+
+def _optuna_result(sweep_dir: Path) -> list[str]:
+    """Optuna's own verdict (``optimization_results.yaml``), when the sweep was an Optuna search."""
+    results = sweep_dir / "optimization_results.yaml"
+    if not results.is_file():
+        return []
+    found = yaml.safe_load(results.read_text()) or {}
+    params = " ".join(f"`{k}={v}`" for k, v in (found.get("best_params") or {}).items())
+    return [f"Optuna's best trial: {params}, value {number(found.get('best_value'))}.", ""]
 
 
 def _run_section(run: Run, only: list[str] | None) -> list[str]:
