@@ -11,7 +11,7 @@ from labkit.errors import ConfigError
 from labkit.report.best_job import BestBy, best_run, parse_best, recorded_best
 from labkit.report.curve_figure import save_curve_figure
 from labkit.report.markdown import final_metric_names, job_table, number, pivot_table, table
-from labkit.report.overrides import distinguishing_keys, label
+from labkit.report.overrides import distinguishing_keys, label, swept_keys
 from labkit.report.runs import Run, find_runs, read_run
 
 
@@ -33,7 +33,7 @@ def build_report(path: Path, options: ReportOptions) -> Path:
     runs = [read_run(d, d.name if is_sweep else path.name) for d in run_dirs]
     out = options.out_dir or path / "report"
     out.mkdir(parents=True, exist_ok=True)
-    keys = distinguishing_keys(runs)
+    keys = distinguishing_keys(runs, swept_keys(path) if is_sweep else [])
     labels = [label(run, keys) for run in runs]
     only = list(options.metrics) or None
     by = parse_best(options.best) if options.best else recorded_best(runs)
@@ -56,7 +56,8 @@ def build_report(path: Path, options: ReportOptions) -> Path:
         lines += ["## Jobs that did not finish", ""]
         for run in failures:
             why = run.error or "no summary.json: still running, or stopped before its test"
-            lines.append(f"- `{run.name}` ({label(run, keys)}): {run.status}: {why}")
+            named = f" ({label(run, keys)})" if label(run, keys) else ""
+            lines.append(f"- `{run.name}`{named}: {run.status}: {why}")
         lines.append("")
     report = out / "report.md"
     report.write_text("\n".join(lines))
@@ -74,7 +75,9 @@ def _sweep_section(
 ) -> list[str]:
     counts = {s: sum(r.status == s for r in runs) for s in ("finished", "failed", "unfinished")}
     lines = [
-        f"{len(runs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".",
+        f"{len(runs)} job{'s' if len(runs) > 1 else ''}: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + ".",
         f"They differ in: {', '.join(keys) or 'nothing (same overrides)'}.",
         "",
     ]
@@ -171,8 +174,7 @@ def _without(text: str, key: str | None, value: str) -> str:
     """A job's label without the part every job of its figure shares."""
     if not key:
         return text
-    rest = " ".join(p for p in text.split(" ") if p != f"{key}={value}")
-    return rest or text
+    return " ".join(p for p in text.split(" ") if p != f"{key}={value}") or text
 
 
 def _file_part(key: str, value: str) -> str:

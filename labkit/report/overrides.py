@@ -1,21 +1,47 @@
-"""What distinguishes the jobs of a sweep: the overrides whose values differ between them."""
+"""What distinguishes the jobs of a sweep: the overrides it sweeps, and any whose values differ."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import OmegaConf
 
 from labkit.report.runs import Run
 
 
-def distinguishing_keys(runs: Sequence[Run]) -> list[str]:
-    """Override keys whose value is not the same in every run (in first-seen order)."""
+def swept_keys(sweep_dir: Path) -> list[str]:
+    """Keys the sweep in ``sweep_dir`` varies, from its ``multirun.yaml``: the sweeper's
+    ``params`` and the command line's sweep overrides (``lr=0.1,0.01``); [] without the file."""
+    path = sweep_dir / "multirun.yaml"
+    if not path.is_file():
+        return []
+    hydra = OmegaConf.load(path).get("hydra", {})
+    params = OmegaConf.select(hydra, "sweeper.params", default=None) or {}
+    keys = list(params)
+    task = OmegaConf.select(hydra, "overrides.task", default=None) or []
+    parser = OverridesParser.create()
+    for text in task:
+        try:
+            (override,) = parser.parse_overrides([str(text)])
+        except HydraException:
+            continue
+        if override.is_sweep_override() and override.key_or_group not in keys:
+            keys.append(override.key_or_group)
+    return keys
+
+
+def distinguishing_keys(runs: Sequence[Run], swept: Sequence[str] = ()) -> list[str]:
+    """``swept`` keys, then override keys whose value is not the same in every run."""
     keys: list[str] = []
     for run in runs:
         keys += [k for k in run.overrides if k not in keys]
-    return [k for k in keys if len({run.overrides.get(k) for run in runs}) > 1]
+    differing = [k for k in keys if len({run.overrides.get(k) for run in runs}) > 1]
+    return [*swept, *(k for k in differing if k not in swept)]
 
 
 def label(run: Run, keys: Sequence[str]) -> str:
-    """``net=cnn optimizer=sgd``: the run's values of ``keys``; its dir name when there are none."""
-    parts = [f"{k}={run.overrides[k]}" for k in keys if k in run.overrides]
-    return " ".join(parts) or run.name
+    """``net=cnn optimizer=sgd``: the run's values of ``keys`` (empty when it has none)."""
+    return " ".join(f"{k}={run.overrides[k]}" for k in keys if k in run.overrides)
