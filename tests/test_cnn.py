@@ -67,3 +67,14 @@ def test_wrong_input_shape_names_the_expected_one():
         ValueError, match=r"expects input of shape \(N, 1, 28, 28\), got \(2, 3, 28, 28\)"
     ):
         ConvStackCNN()(torch.randn(2, 3, 28, 28))
+
+
+def test_channels_last_changes_the_memory_order_not_the_outputs():
+    torch.manual_seed(0)
+    plain = ConvStackCNN(batch_norm=True)
+    nhwc = ConvStackCNN(batch_norm=True, channels_last=True)
+    nhwc.load_state_dict(plain.state_dict())
+    assert nhwc.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(nhwc(x), plain(x), rtol=1e-5, atol=1e-5)
+    assert list(nhwc.state_dict()) == list(plain.state_dict())
