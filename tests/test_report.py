@@ -15,12 +15,13 @@ from tests.cli_runner import TINY_ARGS, run_train
 from tests.numpy_experiments.train_numpy_subprocess import run_script
 from tests.test_startup import _wandb_records
 
-LRS = ("0.01", "1e30", "0.05")  # the second one diverges at once
+# The second diverges at once; the fourth is refused by the config check before it starts.
+LRS = ("0.01", "1e30", "0.05", "-1")
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, tiny_data_root) -> Path:
-    """A 3-job sweep on tiny data, W&B offline on: two finish, the lr 1e30 one diverges."""
+    """A 4-job sweep on tiny data, W&B offline on: two finish, two fail."""
     cwd = tmp_path_factory.mktemp("sweep")
     result = run_train(
         cwd,
@@ -52,9 +53,10 @@ def _summary(job: Path) -> dict:
     return json.loads((job / "summary.json").read_text())
 
 
-def test_a_diverged_job_is_recorded_as_failed_and_the_sweep_goes_on(sweep):
+def test_failed_jobs_are_recorded_as_such_and_the_sweep_goes_on(sweep):
     statuses = [_summary(sweep / str(i))["status"] for i in range(len(LRS))]
-    assert statuses == ["finished", "failed", "finished"]
+    assert statuses == ["finished", "failed", "finished", "failed"]
+    assert "model.optimizer.lr must be a number > 0" in _summary(sweep / "3")["error"]
     assert "not finite" in _summary(sweep / "1")["error"] or "nan" in _summary(sweep / "1")["error"]
 
 
@@ -72,11 +74,12 @@ def _wandb_run(job: Path):
 
 
 def test_each_wandb_run_of_a_sweep_is_named_by_the_overrides_it_varies(sweep):
-    runs = [_wandb_run(sweep / str(i)) for i in range(len(LRS))]
+    started = range(3)  # the job refused by the config check never opened a W&B run
+    runs = [_wandb_run(sweep / str(i)) for i in started]
     # optimizer=sgd is on the command line of every job: it names none of them.
-    swept = [_override(sweep / str(i), "model.optimizer.lr") for i in range(len(LRS))]
+    swept = [_override(sweep / str(i), "model.optimizer.lr") for i in started]
     assert [r.display_name for r in runs] == swept
-    assert [float(s.partition("=")[2]) for s in swept] == [float(lr) for lr in LRS]
+    assert [float(s.partition("=")[2]) for s in swept] == [float(LRS[i]) for i in started]
     assert len({r.run_group for r in runs}) == 1 and runs[0].run_group.startswith("mnist_mlp-")
 
 
@@ -88,11 +91,11 @@ def test_sweep_report_has_a_row_per_job_the_best_job_and_curves(sweep, tmp_path)
     rows = [line for line in report.splitlines() if line.startswith("| ")]
     header = [c.strip() for c in rows[0].strip("|").split("|")]
     by_job = {r.split("|")[1].strip().strip("*"): r for r in rows[2:]}
-    assert sorted(by_job) == ["0", "1", "2"]
+    assert sorted(by_job) == ["0", "1", "2", "3"]
     for i in range(len(LRS)):
         cells = [c.strip() for c in by_job[str(i)].strip("|").split("|")]
         assert cells[header.index("overrides")] == _override(sweep / str(i), "model.optimizer.lr")
-    assert "failed" in by_job["1"]
+    assert "failed" in by_job["1"] and "failed" in by_job["3"]
     # The best job by the runs' optimized_metric (val/acc_best, max) among the finished ones.
     best = max((0, 2), key=lambda i: (_best_val(sweep / str(i)), -i))
     assert f"Best job by val/acc_best (max): `{best}`" in report
@@ -136,7 +139,7 @@ def test_pivot_puts_a_metric_of_each_pair_of_values_in_a_grid(sweep, tmp_path):
     )
     text = report.read_text()
     acc = [f"{_summary(sweep / str(i))['test/acc']:.4g}" for i in (0, 2)]
-    assert f"| optimizer=sgd | {acc[0]} | failed | {acc[1]} |" in text
+    assert f"| optimizer=sgd | {acc[0]} | failed | {acc[1]} | failed |" in text
 
 
 @pytest.mark.parametrize(
