@@ -9,6 +9,8 @@ by a metric, and every job's curves overlaid; for a single run: its summary and 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from labkit.entry import run_or_explain
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> Path:
             group_by=args.group_by,
             pivot=parse_pivot(args.pivot),
             pivot_metric=args.pivot_metric,
+            command=shlex.join(["python", "report.py", *(sys.argv[1:] if argv is None else argv)]),
         )
         written = build_report(args.path, options)
         print(f"report: {written}")

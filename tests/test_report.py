@@ -155,3 +155,13 @@ def test_report_on_a_folder_without_a_run_says_so_without_torch(tmp_path, args, 
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert not torch_loaded
+
+
+def test_jobs_a_sweep_has_not_begun_are_counted_and_marked_not_run(sweep, tmp_path):
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep, copy, ignore=shutil.ignore_patterns("wandb", "checkpoints", "2", "3"))
+    report = build_report(copy, ReportOptions(pivot=("optimizer", "model.optimizer.lr")))
+    text = report.read_text()
+    assert f"2 jobs of the {len(LRS)} the sweep plans" in text
+    acc = f"{_summary(sweep / '0')['test/acc']:.4g}"
+    assert f"| optimizer=sgd | {acc} | failed | not run | not run |" in text

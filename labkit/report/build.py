@@ -11,7 +11,7 @@ from labkit.errors import ConfigError
 from labkit.report.best_job import BestBy, best_run, parse_best, recorded_best
 from labkit.report.curve_figure import save_curve_figure
 from labkit.report.markdown import final_metric_names, job_table, number, pivot_table, table
-from labkit.report.overrides import distinguishing_keys, label, swept_keys
+from labkit.report.overrides import distinguishing_keys, label, planned_jobs, sweep_plan
 from labkit.report.runs import Run, find_runs, read_run
 
 
@@ -25,6 +25,7 @@ class ReportOptions:
     group_by: str | None = None
     pivot: tuple[str, str] | None = None
     pivot_metric: str = "test/acc"
+    command: str | None = None  # the command line, quoted in the report
 
 
 def build_report(path: Path, options: ReportOptions) -> Path:
@@ -33,7 +34,8 @@ def build_report(path: Path, options: ReportOptions) -> Path:
     runs = [read_run(d, d.name if is_sweep else path.name) for d in run_dirs]
     out = options.out_dir or path / "report"
     out.mkdir(parents=True, exist_ok=True)
-    keys = distinguishing_keys(runs, swept_keys(path) if is_sweep else [])
+    plan = sweep_plan(path) if is_sweep else {}
+    keys = distinguishing_keys(runs, list(plan))
     labels = [label(run, keys) for run in runs]
     only = list(options.metrics) or None
     by = parse_best(options.best) if options.best else recorded_best(runs)
@@ -42,11 +44,12 @@ def build_report(path: Path, options: ReportOptions) -> Path:
 
     lines = [f"# {title}: {'sweep' if is_sweep else 'run'} report", ""]
     lines += [
-        f"`{path}`: made by `python report.py {path}` from metrics.csv, summary.json and .hydra/.",
+        f"`{path}`: made by `{options.command or f'python report.py {path}'}` from metrics.csv, "
+        "summary.json and .hydra/.",
         "",
     ]
     if is_sweep:
-        lines += _sweep_section(runs, labels, keys, only, by, best, options)
+        lines += _sweep_section(runs, labels, keys, plan, only, by, best, options)
     else:
         lines += _run_section(runs[0], only)
     lines += ["## Curves", ""]
@@ -68,14 +71,17 @@ def _sweep_section(
     runs: list[Run],
     labels: list[str],
     keys: list[str],
+    plan: dict[str, list[str] | None],
     only: list[str] | None,
     by: BestBy | None,
     best: Run | None,
     options: ReportOptions,
 ) -> list[str]:
     counts = {s: sum(r.status == s for r in runs) for s in ("finished", "failed", "unfinished")}
+    planned = planned_jobs(plan)
+    of = f" of the {planned} the sweep plans" if planned and planned > len(runs) else ""
     lines = [
-        f"{len(runs)} job{'s' if len(runs) > 1 else ''}: "
+        f"{len(runs)} job{'s' if len(runs) > 1 else ''}{of}: "
         + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         + ".",
         f"They differ in: {', '.join(keys) or 'nothing (same overrides)'}.",
@@ -104,7 +110,9 @@ def _sweep_section(
         lines += [
             f"## {options.pivot_metric} by {row_key} and {col_key}",
             "",
-            pivot_table(runs, row_key, col_key, options.pivot_metric),
+            pivot_table(
+                runs, row_key, col_key, options.pivot_metric, plan.get(row_key), plan.get(col_key)
+            ),
             "",
         ]
     return lines

@@ -64,13 +64,25 @@ def job_table(
     return table(header, rows)
 
 
-def pivot_table(runs: Sequence[Run], row_key: str, col_key: str, metric: str) -> str:
+def pivot_table(
+    runs: Sequence[Run],
+    row_key: str,
+    col_key: str,
+    metric: str,
+    row_plan: Sequence[str] | None = None,
+    col_plan: Sequence[str] | None = None,
+) -> str:
     """``metric`` of each job in a grid: a row per value of ``row_key``, a column per ``col_key``.
 
-    A cell with no finished job says why (failed, unfinished) instead of a number.
+    The values are the sweep's planned ones (``*_plan``) and those the jobs have. A cell with no
+    finished job says why (failed, unfinished, or "not run" for a job the sweep has not begun).
     """
-    row_values = list(dict.fromkeys(r.overrides.get(row_key, "") for r in runs))
-    col_values = list(dict.fromkeys(r.overrides.get(col_key, "") for r in runs))
+    row_values = list(
+        dict.fromkeys([*(row_plan or []), *(r.overrides.get(row_key, "") for r in runs)])
+    )
+    col_values = list(
+        dict.fromkeys([*(col_plan or []), *(r.overrides.get(col_key, "") for r in runs)])
+    )
     rows = []
     for rv in row_values:
         cells = [f"{row_key}={rv}"]
@@ -84,6 +96,7 @@ def pivot_table(runs: Sequence[Run], row_key: str, col_key: str, metric: str) ->
                 ", ".join(
                     number(r.final(metric)) if r.status == "finished" else r.status for r in match
                 )
+                or "not run"
             )
         rows.append(cells)
     return table([f"{metric}", *(f"{col_key}={cv}" for cv in col_values)], rows)

@@ -12,25 +12,40 @@ from omegaconf import OmegaConf
 from labkit.report.runs import Run
 
 
-def swept_keys(sweep_dir: Path) -> list[str]:
-    """Keys the sweep in ``sweep_dir`` varies, from its ``multirun.yaml``: the sweeper's
-    ``params`` and the command line's sweep overrides (``lr=0.1,0.01``); [] without the file."""
+def sweep_plan(sweep_dir: Path) -> dict[str, list[str] | None]:
+    """``{key: values}`` the sweep in ``sweep_dir`` varies, from its ``multirun.yaml``: the
+    sweeper's ``params`` and the command line's sweep overrides (``lr=0.1,0.01``). Values are
+    None for a search over a range (Optuna's ``interval``); ``{}`` without the file."""
     path = sweep_dir / "multirun.yaml"
     if not path.is_file():
-        return []
+        return {}
     hydra = OmegaConf.load(path).get("hydra", {})
     params = OmegaConf.select(hydra, "sweeper.params", default=None) or {}
-    keys = list(params)
-    task = OmegaConf.select(hydra, "overrides.task", default=None) or []
+    texts = [f"{key}={value}" for key, value in params.items()]
+    texts += [str(t) for t in OmegaConf.select(hydra, "overrides.task", default=None) or []]
     parser = OverridesParser.create()
-    for text in task:
+    plan: dict[str, list[str] | None] = {}
+    for text in texts:
         try:
-            (override,) = parser.parse_overrides([str(text)])
+            (override,) = parser.parse_overrides([text])
         except HydraException:
             continue
-        if override.is_sweep_override() and override.key_or_group not in keys:
-            keys.append(override.key_or_group)
-    return keys
+        if override.is_sweep_override():
+            discrete = override.is_discrete_sweep()
+            plan[override.key_or_group] = (
+                list(override.sweep_string_iterator()) if discrete else None
+            )
+    return plan
+
+
+def planned_jobs(plan: dict[str, list[str] | None]) -> int | None:
+    """Jobs of a grid sweep (the product of its value lists); None for a search or no plan."""
+    if not plan or any(values is None for values in plan.values()):
+        return None
+    count = 1
+    for values in plan.values():
+        count *= len(values)
+    return count
 
 
 def distinguishing_keys(runs: Sequence[Run], swept: Sequence[str] = ()) -> list[str]:
