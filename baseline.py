@@ -4,6 +4,7 @@ Prints the test accuracy on all 10000 test images; leaves ``metrics.csv``, a W&B
 default) and ``plots/test_predictions.png`` in ``outputs/baseline/<time>/``.
 """
 
+import math
 from pathlib import Path
 
 import hydra
@@ -21,7 +22,7 @@ def main(cfg: DictConfig) -> float:
     metrics = run_checked(
         cfg, entry="baseline", task="numpy_experiments.logistic_regression_baseline.run_baseline"
     )
-    return metrics["test/acc"]
+    return metrics.get("test/acc", math.nan)  # a failed job of a sweep has none
 
 
 if __name__ == "__main__":

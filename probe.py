@@ -5,10 +5,13 @@ A pretrained net, no fine-tuning. Leaves ``report.md`` (answers (a)-(d)), ``plot
 ``metrics.csv`` and a W&B run (offline by default) in ``outputs/probe/<time>/``.
 """
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from labkit.entry import run_checked, skip_garbage_collection_at_exit
+from labkit.help import answer_help
 from labkit.resolvers import register_resolvers
 
 register_resolvers()
@@ -22,5 +25,6 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    if not answer_help(Path(__file__).parent / "configs", "probe"):
+        main()
     skip_garbage_collection_at_exit()

@@ -3,6 +3,7 @@
 ``python train.py --help`` lists the experiments and every config group; ``-m`` runs a sweep.
 """
 
+import math
 from pathlib import Path
 
 import hydra
@@ -20,8 +21,10 @@ quiet_known_warnings()
 def main(cfg: DictConfig) -> float | None:
     # torch and Lightning load only once the config has passed its checks.
     metrics = run_checked(cfg, entry="train", task="labkit.training.train")
-    # A sweeper optimises the value returned here (configured by `optimized_metric`).
-    return metrics.get(cfg.get("optimized_metric") or "")
+    # A sweeper optimises the value returned here (configured by `optimized_metric`). A failed
+    # job of a sweep has no metrics: NaN, which Optuna records as a failed trial and goes on.
+    name = cfg.get("optimized_metric")
+    return metrics.get(name, math.nan) if name else None
 
 
 if __name__ == "__main__":

@@ -13,13 +13,17 @@ from torchmetrics import MinMetric
 
 from callbacks.wandb_media import log_table, set_summary
 from labkit.results_table import print_results_table
+from nets.parameter_count import count_parameters
 
 # Test metrics and training times, the torch side's and a NumPy twin's (callbacks/numpy_twin_training).
 SUMMARY_KEYS = ("test/", "time/", "numpy/test/", "numpy/time/")
 
 
 class RunSummary(pl.Callback):
-    """After testing: test metrics, epochs trained, wall time, the checkpoint tested, run dir.
+    """After testing: test metrics, epochs trained, parameters, wall time, the checkpoint tested.
+
+    ``status`` is ``finished`` (a run that fails writes ``{"status": "failed", "error": ...}``
+    instead, see ``labkit.training``); ``params_total`` counts the model's parameters.
 
     ``job`` is ``train`` for a run that fitted and ``eval`` for one that only tested a
     checkpoint (``train=false``); ``checkpoint`` is the one tested: the one the test loaded
@@ -89,8 +93,10 @@ class RunSummary(pl.Callback):
         tested = trainer.ckpt_path if self.fitted else self.evaluated
         summary = {
             **metrics,
+            "status": "finished",
             "job": "train" if self.fitted else "eval",
             "epochs": trainer.current_epoch,
+            "params_total": count_parameters(pl_module),
             "wall_time_s": round(self._wall_time(), 2),
             "checkpoint": str(Path(tested).resolve()) if tested else None,
             "run_dir": str(self.out_dir.resolve()),

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from rich.console import Console
 
@@ -46,6 +50,11 @@ def _user_error(err: BaseException) -> str | None:
     return None
 
 
+def _explain(message: str) -> None:
+    # soft_wrap: a message a script may grep for stays on one line, whatever the width.
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+
+
 def run_or_explain(task: Callable[[], T]) -> T:
     """Call ``task``; on a user error print one message (no traceback) and exit with status 2."""
     try:
@@ -54,11 +63,15 @@ def run_or_explain(task: Callable[[], T]) -> T:
         user_error = _user_error(err)
         if user_error is None:
             raise
-        # soft_wrap: a message a script may grep for stays on one line, whatever the width.
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/] {user_error}", highlight=False
-        )
+        _explain(user_error)
         sys.exit(2)
+
+
+def _sweep_job_dir() -> Path | None:
+    """The run dir of this job when the process runs a sweep (``-m``), else None."""
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    return Path(HydraConfig.get().runtime.output_dir)
 
 
 def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[str, float]:
@@ -67,8 +80,12 @@ def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[s
     ``task`` is a dotted path (``labkit.training.train``), imported only once ``cfg`` has passed
     the checks that need nothing but the config: that it is an experiment of this entry point
     (its ``entry:`` key) and that every value is in range (``labkit.config_checks.RULES``). So
-    these errors come before the task's heavy imports. ``kwargs`` go to the task. A user error,
-    here or in the task, ends the process with one message and exit status 2.
+    these errors come before the task's heavy imports. ``kwargs`` go to the task.
+
+    A user error (a config value, a diverged loss) in a single run ends the process with one
+    message and exit status 2. In a job of a sweep it prints the message, leaves
+    ``{"status": "failed", "error": ...}`` in the job's ``summary.json`` (unless the task already
+    wrote one) and returns ``{}``, so the sweep goes on to its next job.
     """
 
     def checked_task() -> dict[str, float]:
@@ -77,7 +94,21 @@ def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[s
         module, _, name = task.rpartition(".")
         return getattr(importlib.import_module(module), name)(cfg, **kwargs)
 
-    return run_or_explain(checked_task)
+    job_dir = _sweep_job_dir()
+    if job_dir is None:
+        return run_or_explain(checked_task)
+    try:
+        return checked_task()
+    except Exception as err:
+        user_error = _user_error(err)
+        if user_error is None:
+            raise
+        _explain(f"{user_error} (this job of the sweep failed; the sweep goes on)")
+        summary = job_dir / "summary.json"
+        if not summary.exists():
+            failure = {"status": "failed", "error": user_error}
+            summary.write_text(json.dumps(failure, indent=2) + "\n")
+        return {}
 
 
 def skip_garbage_collection_at_exit() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -28,6 +29,43 @@ def wandb_group(task_name: str) -> str:
     return task_name
 
 
+def _swept_keys() -> set[str]:
+    """Keys a sweep varies: its config's ``hydra.sweeper.params`` and the command line's a,b lists."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    params = HydraConfig.get().sweeper.get("params") or {}
+    keys = set(params)
+    parser = OverridesParser.create()
+    for arg in sys.argv[1:]:
+        if "=" not in arg or arg.startswith("-"):
+            continue
+        try:
+            (override,) = parser.parse_overrides([arg])
+        except HydraException:
+            continue
+        if override.is_sweep_override():
+            keys.add(override.key_or_group)
+    return keys
+
+
+def wandb_name(task_name: str) -> str:
+    """A sweep's job is named by the overrides the sweep varies (``net=cnn,optimizer=sgd``).
+
+    Its task is already the group's name (see ``wandb_group``). A single run, or a job whose
+    overrides cannot be told apart, is named by the task.
+    """
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return task_name
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    swept = _swept_keys()
+    task = list(HydraConfig.get().overrides.task)  # as written: lr=1e30, not 1e+30
+    job = OverridesParser.create().parse_overrides(task)
+    parts = [text for text, o in zip(task, job, strict=True) if o.key_or_group in swept]
+    return ",".join(parts) or task_name
+
+
 def wandb_job_type(train: bool) -> str:
     """``train`` for a run that trains; ``eval`` for one that only tests a checkpoint (train=false)."""
     return "train" if train else "eval"
@@ -42,6 +80,7 @@ def register_resolvers() -> None:
     for name, fn in (
         ("wandb_offline", wandb_offline),
         ("wandb_group", wandb_group),
+        ("wandb_name", wandb_name),
         ("wandb_job_type", wandb_job_type),
         ("wandb_tags", wandb_tags),
     ):

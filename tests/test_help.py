@@ -45,6 +45,7 @@ def _help(script: str, args: list[str], hydra_native: bool) -> str:
         ("train.py", []),
         ("train.py", ["experiment=multimnist", "model.optimizer.lr=0.1"]),
         ("train_numpy.py", ["experiment=numpy_mlp_mnist"]),
+        ("probe.py", []),
     ],
 )
 def test_help_text_is_what_hydra_would_print(script, args):

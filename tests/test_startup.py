@@ -39,6 +39,8 @@ from tests.numpy_experiments.train_numpy_subprocess import run_script
         ("probe.py", ["weights.source=imagenet1k"], 2, "weights.source must be imagenet or random"),
         ("probe.py", ["probe.split_layer=features.13"], 2, "probe.split_layer must be one of"),
         ("probe.py", ["bouba_kiki.path=/nowhere/x.npz"], 2, "bouba_kiki.path=/nowhere/x.npz does"),
+        ("report.py", ["--help"], 0, "--best"),
+        ("report.py", ["no/such/dir"], 2, "no/such/dir does not exist"),
     ],
 )
 def test_help_and_config_errors_come_before_torch_is_imported(

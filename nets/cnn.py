@@ -1,0 +1,123 @@
+"""A stack of conv stages (conv 3x3 + ReLU + MaxPool(2) each), then one Linear: seed 004's CNN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from nets.input_shape import check_input_shape
+
+POOL = 2
+
+
+class ConvStackCNN(nn.Module):
+    """``x: (N, C, S, S) -> logits (N, num_classes)``.
+
+    Stage ``i``: ``convs_per_stage`` times Conv(k x k, ``channels[i]``, padding ``k // 2``) [+ BatchNorm]
+    + ReLU, then MaxPool(2). The padding keeps each conv's output the size of its input ("same"
+    for odd k), so only the pools shrink the map: S = 28 gives 28 -> 14 -> 7 -> 3 with three
+    stages, and the Linear sees ``channels[-1] * 3 * 3`` features (576 for 16/32/64). Without
+    padding the third map would be 1x1 (28 -> 13 -> 5 -> 1): the border pixels would count less
+    and the last stage would see no spatial layout at all.
+
+    Seed 004's CNN is the default: three stages of 16, 32, 64 channels, kernel 3, one conv each,
+    no normalisation, 29,066 parameters for 1x28x28 inputs and 10 classes. ``batch_norm``,
+    ``convs_per_stage`` and ``dropout`` (before the Linear) are for the tuned model.
+
+    ``forward_features(x) -> (N, channels[-1] * s * s)`` (the flattened last map);
+    ``forward_head(f) -> (N, num_classes)``, the Linear.
+
+    Args:
+        in_channels: channels of the input images (1 for Fashion-MNIST).
+        image_size: height and width ``S`` of the square inputs.
+        num_classes: outputs of the Linear.
+        channels: output channels of each stage.
+        kernel_size: odd side of every conv's kernel.
+        convs_per_stage: convs before each pool.
+        batch_norm: BatchNorm after every conv (its conv then has no bias).
+        dropout: dropout probability before the Linear (0 disables it).
+        channels_last: keep the conv weights and the maps in NHWC memory order (the values and
+            shapes stay NCHW). On this project's CPU a training step took 1.45x less CPU time
+            (AdamW, batch 128, one thread: 185 vs 272 ms for 32/64/128 with BatchNorm; 74 vs
+            108 ms for 16/32/64).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        num_classes: int = 10,
+        channels: Sequence[int] = (16, 32, 64),
+        kernel_size: int = 3,
+        convs_per_stage: int = 1,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        sizes = {
+            "in_channels": in_channels,
+            "image_size": image_size,
+            "num_classes": num_classes,
+            "kernel_size": kernel_size,
+            "convs_per_stage": convs_per_stage,
+        }
+        for name, value in sizes.items():
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"ConvStackCNN {name} must be a positive integer, got {value!r}.")
+        channels = list(channels)
+        if not channels or any(not isinstance(c, int) or c <= 0 for c in channels):
+            raise ValueError(f"ConvStackCNN channels must be positive integers, got {channels}.")
+        if kernel_size % 2 == 0:
+            raise ValueError(
+                f"ConvStackCNN kernel_size must be odd (padding k // 2 keeps the size), got {kernel_size}."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"ConvStackCNN dropout must be in [0, 1), got {dropout}.")
+        side = image_size // POOL ** len(channels)
+        if side < 1:
+            raise ValueError(
+                f"ConvStackCNN image_size {image_size} is too small for {len(channels)} stages: "
+                f"each halves the map, so at least {POOL ** len(channels)} pixels per side."
+            )
+        layers: list[nn.Module] = []
+        fan_in = in_channels
+        for width in channels:
+            for _ in range(convs_per_stage):
+                layers.append(
+                    nn.Conv2d(
+                        fan_in, width, kernel_size, padding=kernel_size // 2, bias=not batch_norm
+                    )
+                )
+                if batch_norm:
+                    layers.append(nn.BatchNorm2d(width))
+                layers.append(nn.ReLU())
+                fan_in = width
+            layers.append(nn.MaxPool2d(POOL))
+        layers.append(nn.Flatten())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        self.input_shape = (in_channels, image_size, image_size)
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(channels[-1] * side * side, num_classes)
+        self.channels_last = channels_last
+        if channels_last:
+            self.features.to(memory_format=torch.channels_last)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``x: (N, C, S, S) -> (N, channels[-1] * s * s)``; ValueError naming the expected shape."""
+        check_input_shape(
+            "ConvStackCNN", x, self.input_shape, "Set in_channels and image_size to match the data."
+        )
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.features(x)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """``features: (N, channels[-1] * s * s) -> logits (N, num_classes)``."""
+        return self.head(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
