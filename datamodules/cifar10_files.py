@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import os
 import pickle
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from datamodules.array_cache import read_array_cache, write_array_cache
 from datamodules.dataset_files import resolve_dataset_files
 from labkit.errors import DataError
 
@@ -141,36 +140,19 @@ def _load_or_decode(
         "Decoding CIFAR-10 %s from %s into %s: %s.", split, source, path, why
     )
     x, y = _decode(split, source, progress)
-    _write_atomically(path, x, y, stamp)
+    write_array_cache(path, x, y, stamp)
     return x, y
 
 
 def _read_cache(path: Path, stamp: dict) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
     """``((x, y), "")`` when the cache at ``path`` was made from ``stamp``'s source, else ``(None, why)``."""
-    if not path.is_file():
-        return None, "no cache yet"
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            stored = json.loads(str(f["fingerprint"]))
-            x, y = f["x"], f["y"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        return None, f"the cache cannot be read ({type(err).__name__}: {err})"
-    if not isinstance(stored, dict) or stored != stamp:
-        return None, "its source files changed (or it was made by another version)"
+    cached, why = read_array_cache(path, stamp)
+    if cached is None:
+        return None, why
+    x, y = cached
     if x.dtype != np.uint8 or x.shape[1:] != IMAGE_SHAPE or y.shape != (len(x),):
         return None, f"its arrays have the wrong shape (x {x.shape} {x.dtype}, y {y.shape})"
     return (x, y.astype(np.int64, copy=False)), ""
-
-
-def _write_atomically(path: Path, x: np.ndarray, y: np.ndarray, stamp: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, x=x, y=y, fingerprint=np.array(json.dumps(stamp, sort_keys=True)))
-        os.replace(partial, path)
-    finally:
-        Path(partial).unlink(missing_ok=True)
 
 
 def _source_digest(source: Path, split: str) -> str:

@@ -14,14 +14,12 @@ reason logged; it is written to a temporary file and renamed, so no half-written
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from datamodules.array_cache import read_array_cache, write_array_cache
 
 log = logging.getLogger(__name__)
 
@@ -161,35 +159,14 @@ def cache_path(cache_dir: str | Path, split: str) -> Path:
 
 def _read_cache(path: Path, expected: dict) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
     """``((x, y), "")`` when the cache at ``path`` matches ``expected``, else ``(None, why)``."""
-    if not path.is_file():
-        return None, "no cache yet"
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            stored = json.loads(str(f["fingerprint"]))
-            x, y = f["x"], f["y"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        return None, f"the cache cannot be read ({type(err).__name__}: {err})"
-    if not isinstance(stored, dict):
-        return None, f"its fingerprint is not a mapping ({stored!r})"
-    differing = sorted(k for k in expected if stored.get(k) != expected[k])
-    if differing:
-        what = ", ".join(f"{k} {stored.get(k)!r} -> {expected[k]!r}" for k in differing)
-        return None, f"it was built from something else ({what})"
+    cached, why = read_array_cache(path, expected)
+    if cached is None:
+        return None, why
+    x, y = cached
     n = expected["n_samples"]
     if x.shape != (n, SAMPLE_SIZE, SAMPLE_SIZE) or x.dtype != np.uint8 or y.shape != (n, 2):
         return None, f"its arrays have the wrong shape (x {x.shape} {x.dtype}, y {y.shape})"
     return (x, y.astype(np.int64, copy=False)), ""
-
-
-def _write_atomically(path: Path, x: np.ndarray, y: np.ndarray, stamp: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, x=x, y=y, fingerprint=np.array(json.dumps(stamp, sort_keys=True)))
-        os.replace(partial, path)
-    finally:
-        Path(partial).unlink(missing_ok=True)
 
 
 def load_or_build(
@@ -230,5 +207,5 @@ def load_or_build(
         "Building MultiMNIST %s (%d samples, seed %d) at %s: %s.", split, n_samples, seed, path, why
     )
     x, y = generate(source_images, source_labels, n_samples, seed)
-    _write_atomically(path, x, y, expected)
+    write_array_cache(path, x, y, expected)
     return x, y
