@@ -10,14 +10,13 @@ looked for; an absolute path (or one that exists as given) is read as it is.
 
 from __future__ import annotations
 
-import urllib.request
 import zipfile
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from datamodules.dataset_files import fetch_to_file, resolve_dataset_files
+from datamodules.dataset_files import fetch_url_to_file, resolve_dataset_files
 from labkit.errors import DataError
 
 BOUBA_KIKI_RELATIVE_PATH = Path("iml") / "bouba_kiki.npz"
@@ -66,12 +65,12 @@ def _fix_hint(path: Path) -> str:
 
 def _download(url: str, data_dir: Path) -> None:
     """Fetch ``url`` into ``data_dir/iml/bouba_kiki.npz``, checked before it takes its name."""
-
-    def write(partial_path: Path) -> None:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            partial_path.write_bytes(response.read())
-
-    fetch_to_file(data_dir / BOUBA_KIKI_RELATIVE_PATH, write, check=read_bouba_kiki_npz)
+    fetch_url_to_file(
+        url,
+        data_dir / BOUBA_KIKI_RELATIVE_PATH,
+        check=read_bouba_kiki_npz,
+        timeout_s=DOWNLOAD_TIMEOUT_S,
+    )
 
 
 def locate_bouba_kiki(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,6 +102,18 @@ def fetch_to_file(
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def fetch_url_to_file(
+    url: str, target: Path, check: Callable[[Path], object] | None = None, timeout_s: float = 20
+) -> None:
+    """Download ``url`` into ``target`` through ``fetch_to_file`` (checked before it is named)."""
+
+    def write(partial: Path) -> None:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            partial.write_bytes(response.read())
+
+    fetch_to_file(target, write, check=check)
 
 
 def _alternatives(entry: WantedPath) -> tuple[Path, ...]:

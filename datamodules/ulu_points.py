@@ -8,14 +8,13 @@ into ``data_dir`` -> one :class:`DataError` naming every file looked for and how
 
 from __future__ import annotations
 
-import urllib.request
 import warnings
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from datamodules.dataset_files import fetch_to_file, resolve_dataset_files
+from datamodules.dataset_files import fetch_url_to_file, resolve_dataset_files
 from labkit.errors import DataError
 
 ULU_RELATIVE_PATH = Path("iml") / "ulu.csv"
@@ -59,12 +58,9 @@ def _fix_hint(path: Path) -> str:
 
 def _download(url: str, data_dir: Path) -> None:
     """Fetch ``url`` into ``data_dir/iml/ulu.csv``, checked before it takes its name."""
-
-    def write(partial: Path) -> None:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            partial.write_bytes(response.read())
-
-    fetch_to_file(data_dir / ULU_RELATIVE_PATH, write, check=read_ulu_csv)
+    fetch_url_to_file(
+        url, data_dir / ULU_RELATIVE_PATH, check=read_ulu_csv, timeout_s=DOWNLOAD_TIMEOUT_S
+    )
 
 
 def locate_ulu(
