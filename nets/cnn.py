@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from nets.input_shape import check_input_shape
+from nets.positive_sizes import check_positive_sizes
 
 POOL = 2
 
@@ -57,16 +58,14 @@ class ConvStackCNN(nn.Module):
         channels_last: bool = False,
     ) -> None:
         super().__init__()
-        sizes = {
-            "in_channels": in_channels,
-            "image_size": image_size,
-            "num_classes": num_classes,
-            "kernel_size": kernel_size,
-            "convs_per_stage": convs_per_stage,
-        }
-        for name, value in sizes.items():
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"ConvStackCNN {name} must be a positive integer, got {value!r}.")
+        check_positive_sizes(
+            "ConvStackCNN",
+            in_channels=in_channels,
+            image_size=image_size,
+            num_classes=num_classes,
+            kernel_size=kernel_size,
+            convs_per_stage=convs_per_stage,
+        )
         channels = list(channels)
         if not channels or any(not isinstance(c, int) or c <= 0 for c in channels):
             raise ValueError(f"ConvStackCNN channels must be positive integers, got {channels}.")

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from nets.input_shape import check_input_shape
+from nets.positive_sizes import check_positive_sizes
 
 CONV_CHANNELS = (10, 20)
 KERNEL_SIZE = 5
@@ -50,16 +51,14 @@ class MultitaskCNN(nn.Module):
         hidden: int = 50,
     ) -> None:
         super().__init__()
-        sizes = {
-            "in_channels": in_channels,
-            "image_size": image_size,
-            "num_classes": num_classes,
-            "num_tasks": num_tasks,
-            "hidden": hidden,
-        }
-        for name, value in sizes.items():
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"MultitaskCNN {name} must be a positive integer, got {value!r}.")
+        check_positive_sizes(
+            "MultitaskCNN",
+            in_channels=in_channels,
+            image_size=image_size,
+            num_classes=num_classes,
+            num_tasks=num_tasks,
+            hidden=hidden,
+        )
         side = _encoded_side(image_size)
         if side < 1:
             raise ValueError(

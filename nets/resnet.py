@@ -9,6 +9,7 @@ from torch import nn
 
 from nets.activations import make_activation
 from nets.input_shape import check_input_shape
+from nets.positive_sizes import check_positive_sizes
 
 # Weight initialisations by name (seed 002 question 3.7's grid); applied to every conv and
 # linear weight, linear biases start at zero, BatchNorm at its identity (weight 1, bias 0).
@@ -86,8 +87,7 @@ class ResNet18(nn.Module):
         super().__init__()
         if init not in INITS:
             raise ValueError(f"Unknown init {init!r}; choose one of {sorted(INITS)}.")
-        if not isinstance(width, int) or width <= 0:
-            raise ValueError(f"ResNet18 width must be a positive integer, got {width!r}.")
+        check_positive_sizes("ResNet18", width=width)
         self.in_channels, self.image_size = in_channels, image_size
         channels = tuple(width * 2**i for i in range(4))
         conv, bn = _conv_bn(in_channels, channels[0], 3, 1)
