@@ -16,8 +16,10 @@ whose fingerprint differs is rebuilt. Every source file is checked before anythi
 written to a temporary file and renamed: a bad file raises a :class:`DataError` naming it and
 leaves no cache behind.
 
-Images of an image folder come in class order (``CIFAR10_CLASSES``), then by file name: not the
-order of torchvision's pickles (the export does not keep it).
+Images of an image folder are sorted by class (``CIFAR10_CLASSES``), then by file name, and then
+put in one fixed shuffled order (``folder_order``): the export does not keep the pickles' order,
+and in class order any prefix of a split (``trainer.limit_val_batches``, a quick look at the first
+test batches) would hold one or two classes only.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ IMAGE_FOLDER = "cifar10"
 ARCHIVES = ("cifar10.zip", "cifar10.tar.gz", "cifar10.tgz")
 CACHE_DIR = "cifar10_uint8"  # not "cifar10": that name is the image-folder export's
 # Bump when the arrays a source gives change, so old caches are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: image folders shuffled (folder_order)
+FOLDER_ORDER_SEED = 0
 DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 _DOWNLOAD_MD5 = "c58f30108f718f92721af3b95e74349a"
 _HOW_TO_GET = (
@@ -196,7 +199,14 @@ def _decode(split: str, source: Path, progress: bool) -> tuple[np.ndarray, np.nd
         members = _zip_members(source, split)
     else:
         members = _tar_members(source, split)
-    return _decode_images(members, split, progress)
+    x, y = _decode_images(members, split, progress)
+    order = folder_order(len(y))
+    return x[order], y[order]
+
+
+def folder_order(n: int) -> np.ndarray:
+    """The fixed shuffle of an image folder's ``n`` class-sorted images: ``(n,)`` indices."""
+    return np.random.default_rng(FOLDER_ORDER_SEED).permutation(n)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
