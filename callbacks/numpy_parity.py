@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 import torch
 
 from labkit.errors import ConfigError
+from labkit.lightning_internals import logger_step
 from labkit.numpy_bridge import Comparison, NumpyTwin, build_twin, compare, float64_reference
 
 BREACH_ACTIONS = ("warn", "raise")
@@ -115,8 +116,9 @@ class NumpyParityCallback(pl.Callback):
         step = trainer.global_step
         metrics = {f"parity/{key}": value for key, value in comparison.errors.items()}
         metrics["parity/max"] = comparison.largest
+        # On the loggers' axis, beside this batch's train/loss (executions when steps are grouped).
         for logger in trainer.loggers:
-            logger.log_metrics(metrics, step=step)
+            logger.log_metrics(metrics, step=logger_step(trainer))
         self.history.append((step, comparison.largest))
         if comparison.culprit(self.tolerance) is None:
             return None

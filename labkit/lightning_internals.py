@@ -1,7 +1,8 @@
 """Every use labkit makes of Lightning's private API, in one file a Lightning upgrade can break.
 
-Two needs have no public route: counting an optimizer step without Lightning's per-step hooks
-(the direct steps of ``TrainingModule``), and ModelCheckpoint's own save helpers, which
+Three needs have no public route: counting an optimizer step without Lightning's per-step hooks
+(the direct steps of ``TrainingModule``), the step Lightning's loggers put training rows at (so
+that rows a callback logs itself line up with them), and ModelCheckpoint's own save helpers, which
 ``LastCheckpoint`` reuses so that its ``last.ckpt`` carries exactly the state Lightning's
 checkpoints carry (a public-API version made the best-checkpoint callback warn when a finished
 run was resumed). ``tests/test_lightning_internals.py`` fails when Lightning renames or changes
@@ -20,13 +21,22 @@ def counted_optimizer_step(optimizer: LightningOptimizer) -> None:
 
     Under manual optimization, ``LightningOptimizer.step`` runs the precision plugin and a dozen
     callback and module hooks (each with a profiler context) around the torch step; where those
-    are all no-ops (``TrainingModule._lightning_step_is_a_no_op``) this saves ~0.25 ms per step.
+    are all no-ops (``GroupedSteps._lightning_step_is_a_no_op``) this saves ~0.25 ms per step.
     The two private callbacks are the ones Lightning's manual loop installs on the optimizer:
     they advance the step progress that ``trainer.global_step`` reads.
     """
     optimizer._on_before_step()
     optimizer.optimizer.step()
     optimizer._on_after_step()
+
+
+def logger_step(trainer: pl.Trainer) -> int:
+    """The step Lightning logs the current training batch's metrics at.
+
+    Lightning's loggers count batches that stepped the optimizer, not ``global_step``: with
+    ``steps_per_execution`` K > 1 a batch is a group of K steps, so the two axes differ K-fold.
+    """
+    return trainer.fit_loop.epoch_loop._batches_that_stepped
 
 
 def checkpoint_step_interval(callback: ModelCheckpoint) -> int:

@@ -5,22 +5,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 
-import pytorch_lightning as pl
 import torch
-from pytorch_lightning.plugins.precision import Precision
-from pytorch_lightning.profilers import PassThroughProfiler
-from pytorch_lightning.strategies import SingleDeviceStrategy
 from torch import nn
 from torchmetrics import MaxMetric, MeanMetric, MinMetric
 
 from labkit.errors import ConfigError
-from labkit.lightning_internals import counted_optimizer_step
+from lightning_modules.grouped_steps import GroupedSteps
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 STAGES = ("train", "val", "test")
-# Hooks Lightning calls around each optimizer step (from manual_backward and optimizer.step).
-STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
 
 
 class _EpochRecords:
@@ -41,7 +35,7 @@ class _EpochRecords:
         return (torch.stack(self.values).float() * sizes[:, None]).sum(0) / count, count
 
 
-class TrainingModule(pl.LightningModule):
+class TrainingModule(GroupedSteps):
     """Optimiser, schedule, grouped steps, epoch statistics and the best monitored value, once.
 
     A subclass implements :meth:`loss_and_statistics` (a batch -> the loss to back-propagate and
@@ -65,7 +59,8 @@ class TrainingModule(pl.LightningModule):
             Lightning's ~1 ms per step is paid once per K steps. The steps, their order and
             ``global_step`` are those of K = 1; the progress bar, ``log_every_n_steps`` and the
             loggers' step axis count executions. Gradient clipping and accumulation, which
-            Lightning only does for K = 1, are applied here (:meth:`adopt_step_options`).
+            Lightning only does for K = 1, are applied here
+            (:class:`~lightning_modules.grouped_steps.GroupedSteps`).
         monitor: the epoch metric whose best value is kept (``val/acc``, ``val/loss``, ...).
         monitor_mode: ``"max"`` or ``"min"``.
         channels_last: hold the net's conv weights and its 4-d inputs in channels-last memory
@@ -112,17 +107,12 @@ class TrainingModule(pl.LightningModule):
         self.net = net
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
-        self.steps_per_execution = steps_per_execution
-        self.automatic_optimization = steps_per_execution == 1
+        self.init_grouped_steps(steps_per_execution)
         self.statistics = tuple(statistics)
         self.monitor = monitor
         self.channels_last, self.compile_net = channels_last, compile
         self._inputs_channels_last = False  # decided once the device is known (configure_model)
         self._net_compiled = False
-        self.gradient_clip_val: float | None = None
-        self.gradient_clip_algorithm = "norm"
-        self.accumulate_grad_batches = 1
-        self._direct_steps = False  # set at the start of training: see _lightning_step_is_a_no_op
         # Each step only appends its detached statistics and size (tens of microseconds, no
         # device sync); a torchmetrics update per step costs ~0.2 ms, several percent of a small
         # model's step. At epoch end the totals pass once through MeanMetric, which weights by
@@ -161,22 +151,6 @@ class TrainingModule(pl.LightningModule):
         if self.compile_net and not self._net_compiled:
             self.net.compile()  # in place (nn.Module.compile): state-dict keys stay the same
             self._net_compiled = True
-
-    def adopt_step_options(
-        self,
-        gradient_clip_val: float | None,
-        gradient_clip_algorithm: str | None,
-        accumulate_grad_batches: int,
-    ) -> None:
-        """Take over the Trainer's clipping and accumulation, which it refuses for K > 1.
-
-        Lightning applies these only in its automatic loop (K = 1); with grouped steps this
-        module clips through Lightning's public ``clip_gradients`` and accumulates the way
-        Lightning does (losses scaled by 1/N, a step every N batches and at the epoch's end).
-        """
-        self.gradient_clip_val = gradient_clip_val or None
-        self.gradient_clip_algorithm = gradient_clip_algorithm or "norm"
-        self.accumulate_grad_batches = accumulate_grad_batches
 
     def logged_metric_names(self) -> set[str]:
         """Every metric this module logs (``train/loss``, ``val/acc``, ``val/acc_best``, ...)."""
@@ -249,76 +223,6 @@ class TrainingModule(pl.LightningModule):
             self._log_epoch("train")
         return loss
 
-    def _run_execution(self, batches: list, batch_idx: int) -> torch.Tensor:
-        """One backward per batch and an optimizer step per ``accumulate_grad_batches`` of them,
-        as Lightning's automatic loop would have taken them."""
-        optimizer = self.optimizers()
-        scheduler = self.lr_schedulers() if self.scheduler_interval == "step" else None
-        accumulate = self.accumulate_grad_batches
-        per_epoch = self._batches_per_epoch()
-        losses = []
-        for i, batch in enumerate(batches):
-            loss = self._step(batch, "train")
-            index = batch_idx * self.steps_per_execution + i  # the batch's index in its epoch
-            if self._direct_steps:
-                (loss / accumulate if accumulate > 1 else loss).backward()
-            else:
-                self.manual_backward(loss / accumulate if accumulate > 1 else loss)
-            if (index + 1) % accumulate == 0 or index + 1 == per_epoch:
-                if self.gradient_clip_val:
-                    self.clip_gradients(
-                        optimizer, self.gradient_clip_val, self.gradient_clip_algorithm
-                    )
-                if self._direct_steps:
-                    counted_optimizer_step(optimizer)
-                else:
-                    optimizer.step()
-                optimizer.zero_grad()
-                if scheduler is not None:
-                    scheduler.step()
-            losses.append(loss.detach())
-        return torch.stack(losses)
-
-    def _batches_per_epoch(self) -> int:
-        """Training batches (not executions) per epoch."""
-        loader = self.trainer.train_dataloader
-        return getattr(loader, "num_batches", None) or int(self.trainer.num_training_batches)
-
-    def on_train_start(self) -> None:
-        self._direct_steps = not self.automatic_optimization and self._lightning_step_is_a_no_op()
-
-    def _lightning_step_is_a_no_op(self) -> bool:
-        """Whether Lightning's plumbing around backward and step would do nothing but call them.
-
-        So it is with 32-bit precision on one device (no loss scaling, no gradient sync), no
-        profiler, and no callback or method of this module hooking into the optimizer step. The
-        plumbing (a dozen no-op hooks, each with a profiler context) then costs ~0.25 ms per
-        step on 2 cores, ~2% of a 784-512-512-10 MLP's step; steps_per_execution exists to save
-        such costs (benchmarks/lightning_overhead.py).
-        """
-        trainer = self.trainer
-        if type(trainer.strategy) is not SingleDeviceStrategy:
-            return False
-        if type(trainer.precision_plugin) is not Precision:
-            return False
-        if not isinstance(trainer.profiler, PassThroughProfiler):
-            return False  # a profiler is there to time Lightning's steps
-        if any(
-            getattr(type(cb), hook) is not getattr(pl.Callback, hook)
-            for cb in trainer.callbacks
-            for hook in STEP_HOOKS
-        ):
-            return False
-        module_hooks = (*STEP_HOOKS, "backward", "configure_gradient_clipping")
-        return all(getattr(type(self), h) is getattr(pl.LightningModule, h) for h in module_hooks)
-
-    def on_train_epoch_end(self) -> None:
-        # Lightning's automatic loop steps epoch schedulers; under manual optimization we do.
-        if not self.automatic_optimization and self.scheduler_interval == "epoch":
-            scheduler = self.lr_schedulers()
-            if scheduler is not None:
-                scheduler.step()
-
     def validation_step(self, batch, batch_idx: int) -> None:
         self._step(batch, "val")
 
@@ -333,22 +237,6 @@ class TrainingModule(pl.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
-
-    def _total_optimizer_steps(self) -> int:
-        """The optimizer steps this fit will take (Lightning's estimate counts executions)."""
-        trainer = self.trainer
-        executions = trainer.estimated_stepping_batches  # also sets up the train loader
-        if self.automatic_optimization:
-            return int(executions)
-        per_epoch = self._batches_per_epoch()
-        steps_per_epoch = -(-per_epoch // self.accumulate_grad_batches)
-        total = executions * self.steps_per_execution // self.accumulate_grad_batches
-        if trainer.max_epochs not in (None, -1) and trainer.limit_train_batches == 1.0:
-            # An epoch's last execution may hold fewer than K batches: count the batches.
-            total = steps_per_epoch * trainer.max_epochs
-        if trainer.max_steps != -1:
-            total = min(total, trainer.max_steps)
-        return int(total)
 
     def configure_optimizers(self) -> dict:
         optimizer = self.optimizer_factory(params=self.parameters())
