@@ -64,7 +64,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     wandb_nodes = [node for node in (cfg.get("logger") or {}).values() if _is_wandb(node)]
     if wandb_nodes:
         _start_wandb_service_in_background(offline=bool(wandb_nodes[0].get("offline", False)))
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    # Plain lists, not OmegaConf's: the DataModule's arguments go into checkpoints, which load
+    # with torch.load(weights_only=True).
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
     if not ckpt_path:
         _start_loading(datamodule)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model)

@@ -16,16 +16,16 @@ POOL = 2
 class ConvStackCNN(nn.Module):
     """``x: (N, C, S, S) -> logits (N, num_classes)``.
 
-    Stage ``i``: ``convs_per_stage`` times Conv(k x k, ``channels[i]``, padding ``k // 2``) [+ BatchNorm]
-    + ReLU, then MaxPool(2). The padding keeps each conv's output the size of its input ("same"
-    for odd k), so only the pools shrink the map: S = 28 gives 28 -> 14 -> 7 -> 3 with three
-    stages, and the Linear sees ``channels[-1] * 3 * 3`` features (576 for 16/32/64). Without
-    padding the third map would be 1x1 (28 -> 13 -> 5 -> 1): the border pixels would count less
-    and the last stage would see no spatial layout at all.
+    Stage ``i``: ``convs_per_stage[i]`` times Conv(k x k, ``channels[i]``, padding ``k // 2``)
+    [+ BatchNorm] + ReLU, then MaxPool(2). The padding keeps each conv's output the size of its
+    input ("same" for odd k), so only the pools shrink the map: S = 28 gives 28 -> 14 -> 7 -> 3
+    with three stages, and the Linear sees ``channels[-1] * 3 * 3`` features (576 for 16/32/64).
+    Without padding the third map would be 1x1 (28 -> 13 -> 5 -> 1): the border pixels would
+    count less and the last stage would see no spatial layout at all.
 
     Seed 004's CNN is the default: three stages of 16, 32, 64 channels, kernel 3, one conv each,
     no normalisation, 29,066 parameters for 1x28x28 inputs and 10 classes. ``batch_norm``,
-    ``convs_per_stage`` and ``dropout`` (before the Linear) are for the tuned model.
+    ``convs_per_stage``, ``dropout`` (before the Linear) and ``pool_first`` are for the tuned model.
 
     ``forward_features(x) -> (N, channels[-1] * s * s)`` (the flattened last map);
     ``forward_head(f) -> (N, num_classes)``, the Linear.
@@ -36,9 +36,15 @@ class ConvStackCNN(nn.Module):
         num_classes: outputs of the Linear.
         channels: output channels of each stage.
         kernel_size: odd side of every conv's kernel.
-        convs_per_stage: convs before each pool.
+        convs_per_stage: convs before each pool: one number for every stage, or one per stage
+            (a second conv in the last stage works on 7x7 maps, so it adds depth cheaply).
         batch_norm: BatchNorm after every conv (its conv then has no bias).
         dropout: dropout probability before the Linear (0 disables it).
+        pool_first: put each stage's MaxPool right after its last conv, before [BatchNorm and]
+            ReLU. Max-pooling commutes with ReLU, and with BatchNorm while its scale is positive,
+            so the maps are nearly the same, but the normalisation and ReLU then touch a quarter
+            of the values. On this project's CPU they took ~40% of a step of the tuned
+            32/64/128 net; pooling first made its steps 1.4x faster (132 vs 182 ms, one thread).
         channels_last: keep the conv weights and the maps in NHWC memory order (the values and
             shapes stay NCHW). On this project's CPU a training step took 1.45x less CPU time
             (AdamW, batch 128, one thread: 185 vs 272 ms for 32/64/128 with BatchNorm; 74 vs
@@ -52,9 +58,10 @@ class ConvStackCNN(nn.Module):
         num_classes: int = 10,
         channels: Sequence[int] = (16, 32, 64),
         kernel_size: int = 3,
-        convs_per_stage: int = 1,
+        convs_per_stage: int | Sequence[int] = 1,
         batch_norm: bool = False,
         dropout: float = 0.0,
+        pool_first: bool = False,
         channels_last: bool = False,
     ) -> None:
         super().__init__()
@@ -64,11 +71,22 @@ class ConvStackCNN(nn.Module):
             image_size=image_size,
             num_classes=num_classes,
             kernel_size=kernel_size,
-            convs_per_stage=convs_per_stage,
         )
         channels = list(channels)
         if not channels or any(not isinstance(c, int) or c <= 0 for c in channels):
             raise ValueError(f"ConvStackCNN channels must be positive integers, got {channels}.")
+        per_stage = (
+            [convs_per_stage] * len(channels)
+            if isinstance(convs_per_stage, int)
+            else list(convs_per_stage)
+        )
+        if len(per_stage) != len(channels) or any(
+            not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in per_stage
+        ):
+            raise ValueError(
+                f"ConvStackCNN convs_per_stage must be a positive integer or one per stage "
+                f"({len(channels)} stages), got {convs_per_stage!r}."
+            )
         if kernel_size % 2 == 0:
             raise ValueError(
                 f"ConvStackCNN kernel_size must be odd (padding k // 2 keeps the size), got {kernel_size}."
@@ -83,18 +101,22 @@ class ConvStackCNN(nn.Module):
             )
         layers: list[nn.Module] = []
         fan_in = in_channels
-        for width in channels:
-            for _ in range(convs_per_stage):
+        for width, convs in zip(channels, per_stage, strict=True):
+            for conv in range(convs):
                 layers.append(
                     nn.Conv2d(
                         fan_in, width, kernel_size, padding=kernel_size // 2, bias=not batch_norm
                     )
                 )
+                last = conv == convs - 1
+                if pool_first and last:
+                    layers.append(nn.MaxPool2d(POOL))
                 if batch_norm:
                     layers.append(nn.BatchNorm2d(width))
                 layers.append(nn.ReLU())
                 fan_in = width
-            layers.append(nn.MaxPool2d(POOL))
+            if not pool_first:
+                layers.append(nn.MaxPool2d(POOL))
         layers.append(nn.Flatten())
         if dropout > 0:
             layers.append(nn.Dropout(dropout))

@@ -87,6 +87,40 @@ def test_a_net_with_the_wrong_output_width_is_named():
         _trainer().validate(_model(out_features=5), _loader(x, y, 4), verbose=False)
 
 
+def test_label_smoothing_changes_the_training_loss_only():
+    gen = torch.Generator().manual_seed(4)
+    x, y = torch.randn(12, 1, 2, 2, generator=gen), torch.randint(0, 3, (12,), generator=gen)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    model = ImageClassifier(net, optimizer=torch.optim.SGD, num_classes=3, label_smoothing=0.2)
+    with torch.no_grad():
+        logits = model(x)
+        train_loss = model.train().loss_and_statistics((x, y))[0]
+        eval_loss = model.eval().loss_and_statistics((x, y))[0]
+    smoothed = nn.functional.cross_entropy(logits, y, label_smoothing=0.2)
+    assert float(train_loss) == pytest.approx(float(smoothed))
+    assert float(eval_loss) == pytest.approx(float(nn.functional.cross_entropy(logits, y)))
+    assert float(train_loss) != pytest.approx(float(eval_loss))
+    with pytest.raises(ConfigError, match=r"label_smoothing must be in \[0, 1\)"):
+        ImageClassifier(net, optimizer=torch.optim.SGD, num_classes=3, label_smoothing=1.0)
+
+
+def test_mirror_averaging_evaluates_the_mean_logits_of_each_image_and_its_mirror():
+    gen = torch.Generator().manual_seed(5)
+    x, y = torch.randn(12, 1, 2, 3, generator=gen), torch.randint(0, 3, (12,), generator=gen)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(6, 3))
+    model = ImageClassifier(net, optimizer=torch.optim.SGD, num_classes=3, mirror_averaging=True)
+    with torch.no_grad():
+        averaged = (net(x) + net(x.flip(-1))) / 2
+        assert not torch.allclose(averaged, net(x))
+        eval_loss = model.eval().loss_and_statistics((x, y))[0]
+        train_loss = model.train().loss_and_statistics((x, y))[0]
+        torch.testing.assert_close(model.eval().predict_labels(x), averaged.argmax(1))
+    assert float(eval_loss) == pytest.approx(float(nn.functional.cross_entropy(averaged, y)))
+    assert float(train_loss) == pytest.approx(float(nn.functional.cross_entropy(net(x), y)))
+
+
 def _steps_model(steps_per_execution, scheduler=None, interval="epoch"):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))

@@ -55,6 +55,8 @@ def test_trainable_only_leaves_frozen_parameters_out():
         (lambda: ConvStackCNN(kernel_size=4), "kernel_size must be odd"),
         (lambda: ConvStackCNN(channels=()), "channels must be positive integers"),
         (lambda: ConvStackCNN(dropout=1.0), r"dropout must be in \[0, 1\)"),
+        (lambda: ConvStackCNN(convs_per_stage=[1, 2]), r"one per stage \(3 stages\)"),
+        (lambda: ConvStackCNN(convs_per_stage=0), "convs_per_stage must be a positive integer"),
     ],
 )
 def test_bad_cnn_arguments_raise_value_error(build, message):
@@ -78,3 +80,37 @@ def test_channels_last_changes_the_memory_order_not_the_outputs():
     x = torch.randn(4, 1, 28, 28)
     torch.testing.assert_close(nhwc(x), plain(x), rtol=1e-5, atol=1e-5)
     assert list(nhwc.state_dict()) == list(plain.state_dict())
+
+
+@pytest.mark.parametrize("convs_per_stage", [1, 2])
+def test_pool_first_gives_the_same_outputs_while_batch_norm_scales_are_positive(convs_per_stage):
+    torch.manual_seed(0)
+    kwargs = dict(channels=(8, 16), batch_norm=True, convs_per_stage=convs_per_stage, dropout=0.1)
+    late, early = ConvStackCNN(**kwargs), ConvStackCNN(pool_first=True, **kwargs)
+    assert count_parameters(late) == count_parameters(early)
+    weighted = [m for m in late.modules() if isinstance(m, nn.Conv2d | nn.BatchNorm2d | nn.Linear)]
+    for m in weighted:
+        if isinstance(m, nn.BatchNorm2d):  # eval-mode BN: a positive scale per channel
+            m.weight.data.uniform_(0.5, 2.0)
+            m.bias.data.normal_()
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+    for a, b in zip(
+        weighted,
+        [m for m in early.modules() if isinstance(m, nn.Conv2d | nn.BatchNorm2d | nn.Linear)],
+        strict=True,
+    ):
+        b.load_state_dict(a.state_dict())
+    # Each stage's last conv is pooled at once; its BN and ReLU then see a quarter of the values.
+    stage = ["Conv2d", "BatchNorm2d", "ReLU"] * (convs_per_stage - 1)
+    stage += ["Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU"]
+    assert [type(m).__name__ for m in early.features][: len(stage)] == stage
+    x = torch.randn(5, 1, 28, 28)
+    torch.testing.assert_close(early.eval()(x), late.eval()(x), rtol=1e-5, atol=1e-5)
+
+
+def test_convs_per_stage_can_differ_between_stages():
+    net = ConvStackCNN(channels=(8, 16, 32), convs_per_stage=[1, 1, 2], batch_norm=True)
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 8), (8, 16), (16, 32), (32, 32)]
+    assert net(torch.randn(2, 1, 28, 28)).shape == (2, 10)

@@ -62,8 +62,37 @@ def test_mirroring_flips_about_half_the_images_left_right(tmp_path, tiny_data_ro
     assert 60 < sum(flipped) < 140
 
 
+def test_erasing_sets_one_rectangle_of_some_images_to_the_background(tmp_path, tiny_data_root):
+    datamodule = _datamodule(
+        tmp_path, tiny_data_root, max_shift=0, flip_p=0.0, erase_p=0.5, erase_area=(0.1, 0.3)
+    )
+    x, y = datamodule.splits["train"][0][:200], datamodule.splits["train"][1][:200]
+    x = x + 10.0  # no pixel equals the background before erasing
+    torch.manual_seed(0)
+    out, _ = datamodule.augment_batch(x, y)
+    background = -datamodule.pixel_mean[0] / datamodule.pixel_std[0]
+    erased = out != x
+    assert torch.all(out[erased] == torch.tensor(background, dtype=out.dtype))
+    counts = erased.flatten(1).sum(1)
+    assert 60 < int((counts > 0).sum()) < 140
+    for i in torch.nonzero(counts).flatten().tolist():
+        rows = torch.nonzero(erased[i, 0].any(1)).flatten()
+        cols = torch.nonzero(erased[i, 0].any(0)).flatten()
+        height, width = len(rows), len(cols)
+        # One solid rectangle, its area within erase_area up to the rounding of its sides.
+        assert rows[-1] - rows[0] + 1 == height and cols[-1] - cols[0] + 1 == width
+        assert counts[i] == height * width
+        assert 0.1 * 784 * 0.7 <= counts[i] <= 0.3 * 784 * 1.3
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"max_shift": -1}, "max_shift"), ({"flip_p": 2.0}, "flip_p")]
+    ("kwargs", "message"),
+    [
+        ({"max_shift": -1}, "max_shift"),
+        ({"flip_p": 2.0}, "flip_p"),
+        ({"erase_p": -0.1}, "erase_p"),
+        ({"erase_area": (0.5, 0.2)}, "erase_area"),
+    ],
 )
 def test_bad_augmentation_settings_are_refused(tmp_path, tiny_data_root, kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -100,4 +129,8 @@ def test_the_optuna_search_runs_its_trials_as_jobs_of_one_sweep(tmp_path, tiny_d
     ]
     assert trial_lrs[0] != trial_lrs[1], "both trials got the same learning rate"
     best = yaml.safe_load((search / "optimization_results.yaml").read_text())
-    assert set(best["best_params"]) >= {"model.optimizer.lr", "data.max_shift"}
+    assert set(best["best_params"]) >= {
+        "model.optimizer.lr",
+        "model.label_smoothing",
+        "data.erase_p",
+    }
