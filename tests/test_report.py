@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 from labkit.report.build import ReportOptions, build_report
-from labkit.report.runs import read_run
+from labkit.report.overrides import label
+from labkit.report.runs import Run, read_run
 from tests.cli_runner import TINY_ARGS, run_train
 from tests.numpy_experiments.train_numpy_subprocess import run_script
 from tests.test_startup import _wandb_records
@@ -165,3 +167,18 @@ def test_jobs_a_sweep_has_not_begun_are_counted_and_marked_not_run(sweep, tmp_pa
     assert f"2 jobs of the {len(LRS)} the sweep plans" in text
     acc = f"{_summary(sweep / '0')['test/acc']:.4g}"
     assert f"| optimizer=sgd | {acc} | failed | not run | not run |" in text
+
+
+def test_job_labels_shorten_searched_floats_and_keep_everything_else():
+    overrides = {
+        "model.optimizer.lr": "0.0111654646702134",
+        "model.optimizer.weight_decay": "9.505122659935192e-05",
+        "optimizer": "adam_lr1e-2",
+        "data.max_shift": "2",
+        "model.net.channels": "[8,16]",
+    }
+    run = Run(Path("."), "0", "finished", None, {}, overrides, OmegaConf.create({}))
+    assert label(run, list(overrides)) == (
+        "model.optimizer.lr=0.01117 model.optimizer.weight_decay=9.505e-05 "
+        "optimizer=adam_lr1e-2 data.max_shift=2 model.net.channels=[8,16]"
+    )

@@ -9,6 +9,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
+from labkit.number_format import format_number
 from labkit.report.runs import Run
 
 
@@ -58,5 +59,18 @@ def distinguishing_keys(runs: Sequence[Run], swept: Sequence[str] = ()) -> list[
 
 
 def label(run: Run, keys: Sequence[str]) -> str:
-    """``net=cnn optimizer=sgd``: the run's values of ``keys`` (empty when it has none)."""
-    return " ".join(f"{k}={run.overrides[k]}" for k in keys if k in run.overrides)
+    """``net=cnn optimizer=sgd``: the run's values of ``keys`` (empty when it has none).
+
+    Values with a fractional part or an exponent are shown with 4 significant digits, so that an
+    Optuna trial reads ``model.optimizer.lr=0.01117``, not ``0.0111654646702134``.
+    """
+    return " ".join(f"{k}={_short(run.overrides[k])}" for k in keys if k in run.overrides)
+
+
+def _short(value: str) -> str:
+    if not any(c in value for c in ".eE"):
+        return value  # ints, names, lists: as written
+    try:
+        return format_number(float(value))
+    except ValueError:
+        return value
