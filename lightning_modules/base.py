@@ -10,7 +10,7 @@ from torch import nn
 from torchmetrics import MaxMetric, MeanMetric, MinMetric
 
 from labkit.errors import ConfigError
-from lightning_modules.grouped_steps import GroupedSteps
+from labkit.grouped_steps import GroupedSteps
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
@@ -60,7 +60,7 @@ class TrainingModule(GroupedSteps):
             ``global_step`` are those of K = 1; the progress bar, ``log_every_n_steps`` and the
             loggers' step axis count executions. Gradient clipping and accumulation, which
             Lightning only does for K = 1, are applied here
-            (:class:`~lightning_modules.grouped_steps.GroupedSteps`).
+            (:class:`~labkit.grouped_steps.GroupedSteps`).
         monitor: the epoch metric whose best value is kept (``val/acc``, ``val/loss``, ...).
         monitor_mode: ``"max"`` or ``"min"``.
         channels_last: hold the net's conv weights and its 4-d inputs in channels-last memory
