@@ -2,18 +2,21 @@
 
 A cache is reused only when its fingerprint equals the one the caller computes now (seed, sizes,
 a digest of the source files, a format version: whatever would change the arrays), and it is
-written atomically, so a crash never leaves a half-written cache that a later run would trust.
+written atomically (``labkit/atomic_files.py``: beside its final name as ``<name>.<pid>.part``,
+fsynced, renamed), so a crash never leaves a half-written cache that a later run would trust.
+Reading a cache first sweeps away the part files that killed writers left beside it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from datamodules.dataset_files import data_dir_file
+from labkit.atomic_files import remove_orphaned_parts
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -24,6 +27,9 @@ def read_array_cache(path: Path, fingerprint: dict) -> tuple[Arrays | None, str]
     ``why`` names what differs, for the log line that announces the rebuild. The caller still
     checks the arrays' shapes and dtypes, which only it knows.
     """
+    # Also sweeps ``.<name>.<random>.part``, what the mkstemp-based writer before this one left:
+    # its random suffix is not the pid of a live process (all but never), so it goes too.
+    remove_orphaned_parts(path.parent)
     if not path.is_file():
         return None, "no cache yet"
     try:
@@ -44,12 +50,11 @@ def read_array_cache(path: Path, fingerprint: dict) -> tuple[Arrays | None, str]
 
 
 def write_array_cache(path: Path, x: np.ndarray, y: np.ndarray, fingerprint: dict) -> None:
-    """Write ``x``, ``y`` and ``fingerprint`` to ``path`` atomically (a temp file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, x=x, y=y, fingerprint=np.array(json.dumps(fingerprint, sort_keys=True)))
-        os.replace(partial, path)
-    finally:
-        Path(partial).unlink(missing_ok=True)
+    """Write ``x``, ``y`` and ``fingerprint`` to ``path`` atomically: the old cache or the new.
+
+    Raises:
+        WriteError: the folder is read-only, not ours, or full (the message names the folder and
+            ``paths.data_dir``); an older cache at ``path`` is left as it was.
+    """
+    with data_dir_file(path) as f:
+        np.savez(f, x=x, y=y, fingerprint=np.array(json.dumps(fingerprint, sort_keys=True)))

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from datamodules.dataset_files import fetch_url_to_file, resolve_dataset_files
+from datamodules.dataset_files import (
+    fetch_url_to_file,
+    is_permission_error,
+    no_read_permission,
+    resolve_dataset_files,
+)
 from labkit.errors import DataError
 
 BOUBA_KIKI_RELATIVE_PATH = Path("iml") / "bouba_kiki.npz"
@@ -41,6 +46,8 @@ def read_bouba_kiki_npz(path: str | Path) -> np.ndarray:
                 )
             images = archive[IMAGES_KEY]
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        if is_permission_error(err):  # the file may be fine: deleting it would lose a good copy
+            raise no_read_permission(path, err) from err
         raise DataError(f"Cannot read {path} as {expected}: {err}. {_fix_hint(path)}") from err
     if images.ndim != 3 or min(images.shape, default=0) == 0:
         raise DataError(
@@ -63,11 +70,11 @@ def _fix_hint(path: Path) -> str:
     )
 
 
-def _download(url: str, data_dir: Path) -> None:
-    """Fetch ``url`` into ``data_dir/iml/bouba_kiki.npz``, checked before it takes its name."""
+def _download(url: str, root: Path) -> None:
+    """Fetch ``url`` into ``root/iml/bouba_kiki.npz``, checked before it takes its name."""
     fetch_url_to_file(
         url,
-        data_dir / BOUBA_KIKI_RELATIVE_PATH,
+        root / BOUBA_KIKI_RELATIVE_PATH,
         check=read_bouba_kiki_npz,
         timeout_s=DOWNLOAD_TIMEOUT_S,
     )
@@ -86,7 +93,7 @@ def locate_bouba_kiki(
         if not path.is_file():
             raise DataError(
                 f"bouba_kiki.path={path} does not exist. Fix: give an existing npz, or a path "
-                f"relative to data_dir/LABKIT_DATA such as {BOUBA_KIKI_RELATIVE_PATH}."
+                f"relative to paths.data_dir or LABKIT_DATA such as {BOUBA_KIKI_RELATIVE_PATH}."
             )
         return path
     # Only the course's own file can be downloaded; another relative name must already exist.
@@ -99,7 +106,7 @@ def locate_bouba_kiki(
         download=fetch,
         download_source=url,
         how_to_get=(
-            f"connect to the internet (the course's file is downloaded into data_dir), set "
+            f"connect to the internet (the course's file is downloaded into paths.data_dir), set "
             f"LABKIT_DATA to a folder holding {BOUBA_KIKI_RELATIVE_PATH}, pass "
             f"bouba_kiki.path=<file.npz>, or use generated images (bouba_kiki.source=generated)."
         ),

@@ -12,9 +12,13 @@ the first present of, under one root:
 Decoding 60000 PNGs takes a while, so each split is decoded once into
 ``<data_dir>/cifar10_uint8/<split>.npz``, stamped with a fingerprint of its source (format version,
 source path, and the source files' names and modification times: see ``_source_digest``). A cache
-whose fingerprint differs is rebuilt. Every source file is checked before anything is written, and the cache is
-written to a temporary file and renamed: a bad file raises a :class:`DataError` naming it and
-leaves no cache behind.
+whose fingerprint differs is rebuilt. Every source file is checked before anything is written, and
+the cache is written beside its final name and renamed (``datamodules/array_cache.py``): a bad file
+raises a :class:`DataError` naming it and leaves no cache behind.
+
+Images of any bit depth and colour type come out as the 8-bit RGB they show (``_rgb_pixels``):
+16-bit grayscale scaled to 8 bits (``value >> 8``), grayscale and palettes expanded to RGB, alpha
+dropped; a mode without one faithful conversion (float, CMYK) is refused by file name.
 
 Images of an image folder are sorted by class (``CIFAR10_CLASSES``), then by file name, and then
 put in one fixed shuffled order (``folder_order``): the export does not keep the pickles' order,
@@ -32,13 +36,22 @@ import pickle
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from datamodules.array_cache import read_array_cache, write_array_cache
-from datamodules.dataset_files import resolve_dataset_files
+from datamodules.dataset_files import (
+    is_permission_error,
+    no_read_permission,
+    resolve_dataset_files,
+)
 from labkit.errors import DataError
+
+if TYPE_CHECKING:  # PIL is imported where images are decoded: pickles need none of it
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +76,7 @@ IMAGE_FOLDER = "cifar10"
 ARCHIVES = ("cifar10.zip", "cifar10.tar.gz", "cifar10.tgz")
 CACHE_DIR = "cifar10_uint8"  # not "cifar10": that name is the image-folder export's
 # Bump when the arrays a source gives change, so old caches are rebuilt.
-FORMAT_VERSION = 2  # 2: image folders shuffled (folder_order)
+FORMAT_VERSION = 3  # 2: image folders shuffled (folder_order); 3: 16-bit images scaled, not clipped
 FOLDER_ORDER_SEED = 0
 DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 _DOWNLOAD_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -170,12 +183,15 @@ def _source_digest(source: Path, split: str) -> str:
     digest = hashlib.sha256()
     if source.is_dir() and source.name != PICKLE_DIR:
         split_dir = source / split
-        folders = sorted(os.scandir(split_dir), key=lambda e: e.name) if split_dir.is_dir() else []
-        for folder in folders:
-            if folder.is_dir():
-                names = sorted(e.name for e in os.scandir(folder.path))
-                digest.update(f"{folder.name}\0{folder.stat().st_mtime_ns}\0".encode())
-                digest.update("\0".join(names).encode())
+        with _listing(split_dir):
+            folders = (
+                sorted(os.scandir(split_dir), key=lambda e: e.name) if split_dir.is_dir() else []
+            )
+            for folder in folders:
+                if folder.is_dir():
+                    names = sorted(e.name for e in os.scandir(folder.path))
+                    digest.update(f"{folder.name}\0{folder.stat().st_mtime_ns}\0".encode())
+                    digest.update("\0".join(names).encode())
         return digest.hexdigest()
     files = [source / n for n in PICKLE_FILES[split]] if source.is_dir() else [source]
     for file in files:
@@ -185,6 +201,17 @@ def _source_digest(source: Path, split: str) -> str:
         except OSError:  # a missing batch file: reading it will say so
             digest.update(f"{file.name}\0missing\n".encode())
     return digest.hexdigest()
+
+
+@contextmanager
+def _listing(folder: Path) -> Iterator[None]:
+    """A folder (``folder`` or one in it) this user may not list: the no-permission DataError."""
+    try:
+        yield
+    except OSError as err:
+        if not is_permission_error(err):
+            raise
+        raise no_read_permission(err.filename or folder, err) from err
 
 
 # --- decoding -------------------------------------------------------------------------------------
@@ -249,6 +276,8 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as f:
             batch = _ArrayUnpickler(f, encoding="latin1").load()
     except Exception as err:  # truncated, not a pickle, unexpected objects: all one message
+        if is_permission_error(err):
+            raise no_read_permission(path, err) from err
         raise DataError(
             f"{path} cannot be read as a CIFAR-10 batch ({err}); expected {expected}."
         ) from err
@@ -310,14 +339,17 @@ def _folder_members(root: Path, split: str) -> list[Member]:
             f"CIFAR-10 image folder {root} has no {split}/ folder; expected "
             f"{root}/{{train,test}}/<class>/*.png."
         )
-    folders = {p.name: p for p in split_dir.iterdir() if p.is_dir() and not _is_hidden((p.name,))}
-    _check_classes(set(folders), str(split_dir))
-    members = []
-    for label, name in enumerate(CIFAR10_CLASSES):
-        for file in sorted(folders[name].iterdir()):
-            if _is_hidden((file.name,)):
-                continue
-            members.append((str(file), label, file.read_bytes))
+    with _listing(split_dir):
+        folders = {
+            p.name: p for p in split_dir.iterdir() if p.is_dir() and not _is_hidden((p.name,))
+        }
+        _check_classes(set(folders), str(split_dir))
+        members = []
+        for label, name in enumerate(CIFAR10_CLASSES):
+            for file in sorted(folders[name].iterdir()):
+                if _is_hidden((file.name,)):
+                    continue
+                members.append((str(file), label, file.read_bytes))
     return members
 
 
@@ -342,6 +374,8 @@ def _zip_members(archive: Path, split: str) -> list[Member]:
     try:
         zf = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as err:
+        if is_permission_error(err):
+            raise no_read_permission(archive, err) from err
         raise DataError(f"{archive} cannot be opened as a zip archive ({err}).") from err
     found = []
     for info in zf.infolist():
@@ -362,6 +396,8 @@ def _tar_members(archive: Path, split: str) -> list[Member]:
                     data = tf.extractfile(info).read()
                     found.append((*hit, f"{archive}:{info.name}", lambda d=data: d))
     except (OSError, tarfile.TarError, EOFError) as err:
+        if is_permission_error(err):
+            raise no_read_permission(archive, err) from err
         raise DataError(f"{archive} cannot be read as a tar archive ({err}).") from err
     return _sorted_members(found, f"{archive}:{split}/")
 
@@ -369,29 +405,79 @@ def _tar_members(archive: Path, split: str) -> list[Member]:
 def _decode_images(
     members: list[Member], split: str, progress: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image, UnidentifiedImageError  # only needed for image folders
-
     x = np.empty((len(members), *IMAGE_SHAPE), dtype=np.uint8)
     y = np.empty(len(members), dtype=np.int64)
     for i, (where, label, read) in enumerate(_progress(members, split, progress)):
-        try:
-            with Image.open(io.BytesIO(read())) as image:
-                size = image.size
-                pixels = np.asarray(image.convert("RGB")) if size == IMAGE_SHAPE[:2] else None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
-            raise DataError(
-                f"{where} is not a readable image ({err}); expected a 32x32 RGB PNG or JPEG. "
-                f"Remove it from the CIFAR-10 folder or replace it."
-            ) from err
-        if pixels is None:
-            raise DataError(
-                f"{where} is {size[0]}x{size[1]} pixels; CIFAR-10 images are 32x32. Remove or "
-                f"replace it."
-            )
-        x[i], y[i] = pixels, label
+        x[i], y[i] = _decode_image(where, read), label
     if not len(members):
         raise DataError(f"The CIFAR-10 {split} image folder holds no images.")
     return x, y
+
+
+def _decode_image(where: str, read: Callable[[], bytes]) -> np.ndarray:
+    """The image file ``where`` as ``(32, 32, 3) uint8`` RGB; DataError naming it otherwise."""
+    from PIL import Image, UnidentifiedImageError  # only needed for image folders
+
+    try:
+        with Image.open(io.BytesIO(read())) as image:
+            if image.size != IMAGE_SHAPE[:2]:
+                raise DataError(
+                    f"{where} is {image.size[0]}x{image.size[1]} pixels; CIFAR-10 images are "
+                    f"32x32. Remove or replace it."
+                )
+            return _rgb_pixels(image, where)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        if is_permission_error(err):
+            raise no_read_permission(where, err) from err
+        raise DataError(
+            f"{where} is not a readable image ({err}); expected a 32x32 RGB PNG or JPEG. "
+            f"Remove it from the CIFAR-10 folder or replace it."
+        ) from err
+
+
+# Modes that Pillow's convert("RGB") turns into the colours the image shows: grayscale copied to
+# all three channels, a palette looked up, 1-bit as 0 and 255, and alpha dropped. Dropped, not
+# composited onto a background: an export of CIFAR-10 is opaque (alpha 255 everywhere, where the
+# two give the same pixels), and for a partly transparent image any background would be a colour
+# the dataset never had, while dropping keeps the colours as stored.
+_RGB_FAITHFUL_MODES = ("RGB", "RGBA", "RGBX", "L", "LA", "1", "P", "PA")
+_UNFAITHFUL_MODES = {
+    "F": "32-bit floating-point values, which have no fixed range to map onto 0..255",
+    "I": "32-bit integers, which have no fixed range to map onto 0..255 (only a PNG's are 16-bit)",
+    "CMYK": "CMYK, which turns into RGB only through the colour profile it was printed for",
+}
+
+
+def _rgb_pixels(image: Image.Image, where: str) -> np.ndarray:
+    """The ``(H, W, 3) uint8`` RGB pixels a PIL ``image`` shows, whatever its bit depth and mode.
+
+    8-bit RGB comes out as stored. 16-bit grayscale (``I;16*``, and ``I`` from a PNG: what older
+    Pillow versions open 16-bit PNGs as) keeps its high byte, ``value >> 8``: exact for 8-bit
+    values stored as ``value * 257`` (PNG's own scaling), and what Pillow does with 16-bit RGB
+    PNGs, which it opens as 8-bit RGB. Raises DataError, naming ``where``, for a mode that has no
+    one faithful conversion (``_UNFAITHFUL_MODES``, and any other).
+    """
+    mode = image.mode
+    if mode in _RGB_FAITHFUL_MODES:
+        return np.asarray(image.convert("RGB"))
+    if mode.startswith("I;16") or (mode == "I" and image.format == "PNG"):
+        grey = _high_byte(np.asarray(image), where)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    what = _UNFAITHFUL_MODES.get(mode, "a mode with no known faithful conversion to 8-bit RGB")
+    raise DataError(
+        f"{where} is a mode-{mode} image: {what}. Fix: save it as an 8-bit RGB (or grayscale) "
+        f"PNG, or remove it from the CIFAR-10 folder."
+    )
+
+
+def _high_byte(values: np.ndarray, where: str) -> np.ndarray:
+    """16-bit ``values`` ``(H, W)`` as ``uint8`` ``values >> 8``; DataError outside 0..65535."""
+    if values.size and (values.min() < 0 or values.max() > 0xFFFF):
+        raise DataError(
+            f"{where} holds values {values.min()}..{values.max()}, outside the 16-bit range "
+            f"0..65535 of a 16-bit grayscale PNG. Fix: save it as an 8-bit RGB PNG, or remove it."
+        )
+    return (values.astype(np.uint32) >> 8).astype(np.uint8)
 
 
 def _progress(members: list[Member], split: str, enabled: bool) -> Iterator[Member]:
@@ -402,14 +488,18 @@ def _progress(members: list[Member], split: str, enabled: bool) -> Iterator[Memb
     return iter(tqdm(members, desc=f"Decoding CIFAR-10 {split}", unit="img", mininterval=1.0))
 
 
-def _download(data_dir: Path) -> None:
-    """torchvision's pickles into ``data_dir/cifar-10-batches-py`` (the archive removed after)."""
+def _download(root: Path) -> None:
+    """torchvision's pickles into ``root/cifar-10-batches-py`` (the archive removed after).
+
+    ``root`` is the staging folder of ``resolve_dataset_files``: the extracted folder is renamed
+    into ``data_dir`` whole, so a download killed mid-extraction leaves no partial folder there.
+    """
     from torchvision.datasets.utils import download_and_extract_archive
 
-    archive = data_dir / "cifar-10-python.tar.gz"
+    archive = root / "cifar-10-python.tar.gz"
     try:
         download_and_extract_archive(
-            DOWNLOAD_URL, str(data_dir), filename=archive.name, md5=_DOWNLOAD_MD5
+            DOWNLOAD_URL, str(root), filename=archive.name, md5=_DOWNLOAD_MD5
         )
     finally:
         archive.unlink(missing_ok=True)

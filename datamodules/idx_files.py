@@ -14,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from datamodules.dataset_files import resolve_dataset_files
+from datamodules.dataset_files import (
+    is_permission_error,
+    no_read_permission,
+    resolve_dataset_files,
+)
 from labkit.errors import DataError
 
 SPLIT_FILES = {
@@ -53,6 +57,8 @@ def read_idx_bytes(path: str | Path) -> bytes:
         with opener(path, "rb") as f:
             return f.read()
     except (OSError, EOFError) as err:  # gzip raises these on truncated or non-gzip data
+        if is_permission_error(err):  # the file may be fine: deleting it would lose a good copy
+            raise no_read_permission(path, err) from err
         raise DataError(f"Cannot read {path}: {err}. {_fix_hint(path)}") from err
 
 
@@ -102,12 +108,16 @@ def _fix_hint(path: Path) -> str:
     return f"Delete {path} and run again to re-fetch it, or copy a good one from its source."
 
 
-def _download(name: str, data_dir: Path) -> None:
-    """Fetch both splits through torchvision into ``data_dir/<name>/raw/``."""
+def _download(name: str, root: Path) -> None:
+    """Fetch both splits through torchvision into ``root/<name>/raw/``.
+
+    ``root`` is the staging folder of ``resolve_dataset_files``, which renames the files into
+    ``data_dir`` once both splits are in.
+    """
     import torchvision.datasets  # imported here: only the download fallback needs torch
 
     for train in (True, False):
-        getattr(torchvision.datasets, name)(root=str(data_dir), train=train, download=True)
+        getattr(torchvision.datasets, name)(root=str(root), train=train, download=True)
 
 
 def locate_split(
@@ -130,9 +140,9 @@ def locate_split(
         labkit_data=labkit_data,
         download=partial(_download, name) if download else None,
         how_to_get=(
-            f"connect to the internet (torchvision downloads it into data_dir), or set "
+            f"connect to the internet (torchvision downloads it into paths.data_dir), or set "
             f"LABKIT_DATA to a folder holding {name}/raw/ as torchvision lays it out, "
-            f"or set data_dir=<that folder>."
+            f"or set paths.data_dir=<that folder>."
         ),
     )
     return images, labels

@@ -8,7 +8,8 @@ train only and the test samples from MNIST test only (the caller passes the matc
 The cache (one file per split) stores a fingerprint of what made it: format version, seed, number
 of samples and a SHA-256 of the source arrays. A cache whose fingerprint differs from the one asked
 for (another seed, other source files, an older format) or that cannot be read is rebuilt, and the
-reason logged; it is written to a temporary file and renamed, so no half-written cache remains.
+reason logged; it is written beside its final name and renamed (``datamodules/array_cache.py``), so
+no half-written cache remains, and a folder that cannot take it ends in one WriteError.
 """
 
 from __future__ import annotations

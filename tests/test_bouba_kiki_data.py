@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -72,6 +74,18 @@ def test_the_course_file_is_found_under_labkit_data_and_a_missing_one_names_ever
 
     with pytest.raises(DataError, match="does not exist"):
         load_bouba_kiki(tmp_path / "nowhere.npz", tmp_path / "cache", root)
+
+
+def test_the_hints_name_the_config_key_paths_data_dir(tmp_path, no_network):
+    with pytest.raises(DataError) as missing:
+        load_bouba_kiki(tmp_path / "nowhere.npz", tmp_path / "cache")
+    assert "a path relative to paths.data_dir or LABKIT_DATA such as iml" in str(missing.value)
+    with pytest.raises(DataError) as not_found:
+        load_bouba_kiki(BOUBA_KIKI_RELATIVE_PATH, tmp_path / "cache", download=False)
+    assert "the course's file is downloaded into paths.data_dir" in str(not_found.value)
+    for message in (str(missing.value), str(not_found.value)):
+        no_paths = message.replace(str(tmp_path), "")
+        assert re.search(r"(?<!paths\.)\bdata_dir\b", no_paths) is None, message
 
 
 def test_the_generator_is_a_function_of_its_seed_with_half_of_each_kind():

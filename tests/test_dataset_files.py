@@ -50,15 +50,18 @@ def test_a_folder_counts_only_when_it_holds_something(tmp_path):
     assert found == tmp_path / "shared/cifar-10-batches-py"
 
 
-def test_download_runs_into_data_dir_only_when_nothing_is_found(tmp_path):
+def test_download_lands_in_data_dir_only_when_nothing_is_found(tmp_path):
     calls = []
 
-    def download(data_dir: Path) -> None:
-        calls.append(data_dir)
-        _write(data_dir / "iml/ulu.csv")
+    def download(folder: Path) -> None:
+        calls.append(folder)
+        _write(folder / "iml/ulu.csv")
 
     (found,) = _resolve(tmp_path, ["iml/ulu.csv"], download)
-    assert found == tmp_path / "cache/iml/ulu.csv" and calls == [tmp_path / "cache"]
+    assert found == tmp_path / "cache/iml/ulu.csv" and found.read_text() == "data"
+    # The download ran in a staging folder beside the files, gone once they were renamed in.
+    assert len(calls) == 1 and calls[0].parent == tmp_path / "cache" and not calls[0].exists()
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["iml"]
     _resolve(tmp_path, ["iml/ulu.csv"], download)
     assert len(calls) == 1, "downloaded again although the file was in data_dir"
 
@@ -112,7 +115,7 @@ def test_fetch_to_file_renames_only_a_checked_file(tmp_path):
         raise DataError(f"{path} is not a CSV")
 
     with pytest.raises(DataError, match="not a CSV"):
-        fetch_to_file(target, lambda part: part.write_text("<html>"), check=reject)
+        fetch_to_file(target, lambda f: f.write(b"<html>"), check=reject)
     assert list((tmp_path / "iml").iterdir()) == [], "a rejected download left a file"
-    fetch_to_file(target, lambda part: part.write_text("x,y,z\n"), check=Path.read_text)
+    fetch_to_file(target, lambda f: f.write(b"x,y,z\n"), check=Path.read_text)
     assert target.read_text() == "x,y,z\n" and list(target.parent.iterdir()) == [target]

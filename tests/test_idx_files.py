@@ -1,5 +1,7 @@
 """IDX reading and the data_dir -> LABKIT_DATA -> download -> clear error chain."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,16 @@ def test_missing_dataset_offline_gives_one_clear_error_and_leaves_no_files(tmp_p
 def test_download_disabled_says_so(tmp_path):
     with pytest.raises(DataError, match="download disabled"):
         locate_split("MNIST", "test", tmp_path, None, download=False)
+
+
+def test_the_fix_names_the_config_key_paths_data_dir(tmp_path):
+    with pytest.raises(DataError) as info:
+        locate_split("MNIST", "test", tmp_path, None, download=False)
+    message = str(info.value)
+    assert "or set paths.data_dir=<that folder>." in message
+    assert "torchvision downloads it into paths.data_dir" in message
+    # No bare "data_dir=": typed on the command line, that key does not exist.
+    assert re.search(r"(?<!paths\.)\bdata_dir\b", message.replace(str(tmp_path), "")) is None
 
 
 def test_images_and_labels_of_different_lengths_are_rejected(tmp_path):

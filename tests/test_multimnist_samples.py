@@ -17,6 +17,7 @@ from datamodules.multimnist_samples import (
     load_or_build,
     make_new_sample,
 )
+from labkit.atomic_files import WriteError
 
 
 def _source(n: int, low: int, high: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +198,7 @@ def test_a_failed_write_leaves_neither_a_partial_file_nor_a_broken_cache(tmp_pat
         raise OSError("disk full")
 
     monkeypatch.setattr(mm.np, "savez", fail_midway)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteError, match="disk full"):
         load_or_build(tmp_path, "train", images, labels, n_samples=20, seed=5)
     assert os.listdir(cache_path(tmp_path, "train").parent) == ["train.npz"]
     assert cache_path(tmp_path, "train").read_bytes() == before  # the old cache is untouched
