@@ -9,13 +9,14 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from labkit.atomic_files import write_with
 from numpy_experiments.identity_fit_sweep import LrRun
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG at ``path`` atomically: a crash never leaves half a PNG there."""
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    write_with(path, lambda f: fig.savefig(f, format="png"))
     return path
 
 
@@ -58,7 +59,10 @@ def save_lr_sweep_final(
     )
     ax.axvline(max_stable_lr, color="red", linestyle=":", label=f"2/h_max = {max_stable_lr:.3g}")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    if stable or finite:  # a log axis of no values at all cannot be drawn
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "every learning rate diverged", transform=ax.transAxes, ha="center")
     ax.set_title(f"Loss after {steps} GD steps against learning rate")
     ax.set_xlabel("learning rate")
     ax.set_ylabel(f"loss after {steps} steps")

@@ -14,6 +14,7 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from numpy_experiments.mnist_arrays import ClassificationArrays
+from numpy_experiments.nonfinite import NonFiniteResultError
 from numpy_ref.layer import Layer
 from numpy_ref.lr_schedules import LrSchedule
 from numpy_ref.optim import Optimizer
@@ -101,6 +102,7 @@ def train_classifier(
     ``lr_schedule(step)`` sets ``optimizer.lr`` before every step. Every ``log_every`` steps the
     mean training loss of those steps is sent to ``on_metrics`` as ``train/loss_step``; at each
     epoch end the epoch's metrics (``train/loss``, ``val/acc``, ``test/acc``, ...) are sent.
+    A NaN or infinite training loss raises :class:`NonFiniteResultError` at once.
     """
     n = len(data.x_train)
     steps_per_epoch = -(-n // batch_size)
@@ -120,8 +122,17 @@ def train_classifier(
                 x = x_epoch[batch_start : batch_start + batch_size]
                 y = y_epoch[batch_start : batch_start + batch_size]
                 optimizer.lr = lr_schedule(step)
-                loss, logits = train_step(model, optimizer, x, y)
+                # A NaN/inf is caught at the loss just below; numpy's warnings would only repeat it.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, logits = train_step(model, optimizer, x, y)
                 step += 1
+                if not np.isfinite(loss):
+                    raise NonFiniteResultError(
+                        f"The training loss became {loss} at step {step} (epoch {epoch}, lr "
+                        f"{optimizer.lr:.3g}), so the run stopped before plotting or summarising "
+                        "it; metrics.csv keeps the steps before. Lower the learning rate "
+                        "(numpy_optim.lr)."
+                    )
                 loss_sum += loss * len(y)
                 correct += int(np.count_nonzero(logits.argmax(axis=1) == y))
                 window.append(loss)

@@ -16,6 +16,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from datamodules.ulu_points import load_ulu
+from labkit.atomic_files import write_text
 from labkit.errors import ConfigError
 from labkit.results_table import print_results_table
 from labkit.run_logger import RunLogger, run_logger_from_config
@@ -39,6 +40,7 @@ from numpy_experiments.linear_ae_theory import (
 )
 from numpy_experiments.linear_autoencoder import AutoencoderRun, train_autoencoder
 from numpy_experiments.markdown_table import format_number, markdown_table
+from numpy_experiments.nonfinite import check_finite, check_report_is_finite
 
 
 @dataclass
@@ -96,10 +98,11 @@ def run(cfg: DictConfig) -> dict[str, float]:
     data_cfg = cfg.numpy_data
     points = load_ulu(data_cfg.data_dir, data_cfg.labkit_data, data_cfg.download, data_cfg.url)
     results = compute_results(points, cfg.linear_ae, np.random.default_rng(cfg.seed))
+    check_results_are_finite(results, cfg.task_name)
     output_dir = Path(cfg.paths.output_dir)
     report = results_markdown(results, cfg.linear_ae)
-    (output_dir / "results.md").parent.mkdir(parents=True, exist_ok=True)
-    (output_dir / "results.md").write_text(report)
+    check_report_is_finite(cfg.task_name, "results.md", report)
+    write_text(output_dir / "results.md", report)
     with run_logger_from_config(cfg) as logger:
         _log_curves(logger, results)
         for path in save_plots(results, output_dir / "plots"):
@@ -135,7 +138,13 @@ def compute_results(
     sweep = sweep_learning_rates(points, lrs, sweep_cfg.steps, rng, sweep_cfg.init)
     normaliser = fit_normaliser(points, settings.input_normalisation)
     bottleneck = train_autoencoder(
-        points, normaliser, bottleneck_cfg.code_dim, bottleneck_cfg.steps, bottleneck_cfg.lr, rng
+        points,
+        normaliser,
+        bottleneck_cfg.code_dim,
+        bottleneck_cfg.steps,
+        bottleneck_cfg.lr,
+        rng,
+        name="linear_ae.bottleneck",
     )
     dropout = train_autoencoder(
         points,
@@ -145,6 +154,7 @@ def compute_results(
         dropout_cfg.lr,
         rng,
         dropout=True,
+        name="linear_ae.dropout",
     )
     reference = two_plane_split(points)
     smaller_code_c1 = principal_coordinates(points)[:, max(dropout_cfg.code_dim - 2, 0)]
@@ -161,6 +171,38 @@ def compute_results(
         dropout_minimum=dropout_one_optimal_loss(points, dropout_cfg.code_dim),
         agreement=split_agreement(dropout.encode(points)[:, 0], reference.foreground),
         agreement_at_smaller_code=split_agreement(smaller_code_c1, reference.foreground),
+    )
+
+
+def check_results_are_finite(results: LinearAEResults, task_name: str) -> None:
+    """Raise :class:`NonFiniteResultError` if any figure the report prints is NaN or inf.
+
+    The one exception is part (a)'s best final loss when every lr of the sweep diverged: that is
+    a result (the report says so in words), not a broken figure. Diverged lrs of the sweep are
+    shown as "diverged" in its table.
+    """
+    figures = results.figures()
+    if not any(not r.diverged for r in results.sweep):
+        del figures["a/best_final_loss"], figures["a/best_final_loss_lr"]
+    raw_w, raw_b = results.dropout.raw_encoder_weights()
+    check_finite(
+        task_name,
+        {
+            **figures,
+            "covariance eigenvalues": results.variances,
+            "Hessian eigenvalues": results.curvature.hessian_eigenvalues,
+            "a/initial_loss": results.sweep[0].losses[0],
+            "a/contraction per lr": [r.contraction for r in results.sweep],
+            "b/losses": results.bottleneck.losses,
+            "d/losses": results.dropout.losses,
+            "d/raw encoder weights": raw_w,
+            "d/raw encoder bias": raw_b,
+            "reference split gap": results.reference.gap,
+            "reference split thickness": results.reference.thickness,
+            "reference split normal": results.reference.normal,
+        },
+        "Check the points (datamodules/ulu_points.py refuses NaN, inf and outliers on loading) "
+        "and lower the learning rates (linear_ae.bottleneck.lr, linear_ae.dropout.lr).",
     )
 
 
@@ -269,6 +311,23 @@ def _sweep_table(results: LinearAEResults) -> tuple[list[str], list[list[object]
     return headers, rows
 
 
+def _sweep_outcome(results: LinearAEResults, fig: dict[str, float]) -> str:
+    """The sentence of part (a) on what the sweep measured (in words when every lr diverged)."""
+    initial = f"{results.sweep[0].losses[0]:.4g} at the shared random init"
+    if not np.isfinite(fig["a/best_final_loss"]):
+        return (
+            f"Measured: the loss is {initial}, and every learning rate of the sweep diverged (all "
+            f"are above 2/h_max = {results.curvature.max_stable_lr:.4g}); the minimum is 0 "
+            "(W = I, b = 0)."
+        )
+    converges_well = results.curvature.best_contraction**results.sweep_steps <= 0.5
+    return (
+        f"Measured: the loss falls from {initial} to at best {fig['a/best_final_loss']:.4g} "
+        f"(lr {fig['a/best_final_loss_lr']:.3g}), while the minimum is 0 (W = I, b = 0)"
+        + ("." if converges_well else ": no learning rate converges well.")
+    )
+
+
 def results_markdown(results: LinearAEResults, settings: DictConfig) -> str:
     """``results.md``: every number of the three parts with the reasoning that connects them."""
     fig = results.figures()
@@ -294,12 +353,7 @@ def results_markdown(results: LinearAEResults, settings: DictConfig) -> str:
         f"per step at η* = {curvature.best_lr:.4g}, i.e. {curvature.best_contraction**steps:.3f} "
         f"after {steps} steps: the flattest direction keeps over "
         f"{100 * curvature.best_contraction**steps:.0f}% of its initial error whatever the lr. "
-        f"Measured: the loss falls from {results.sweep[0].losses[0]:.4g} at the shared random init "
-        f"to at best {fig['a/best_final_loss']:.4g} (lr {fig['a/best_final_loss_lr']:.3g}), while "
-        "the minimum is 0 (W = I, b = 0)"
-        + (
-            ": no learning rate converges well." if curvature.best_contraction**steps > 0.5 else "."
-        ),
+        + _sweep_outcome(results, fig),
         markdown_table(*_sweep_table(results)),
         "## (b) 3→2→3 autoencoder",
         markdown_table(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numpy_experiments.input_whitening import InputNormaliser
+from numpy_experiments.nonfinite import NonFiniteResultError
 from numpy_ref.dropout import DropoutOne
 from numpy_ref.linear import Linear
 from numpy_ref.losses import MSEReconstructionLoss, mse_reconstruction
@@ -93,22 +94,40 @@ def train_autoencoder(
     rng: np.random.Generator,
     dropout: bool = False,
     init: str = "xavier_uniform",
+    name: str = "autoencoder",
 ) -> AutoencoderRun:
     """Full-batch gradient descent (``numpy_ref.optim.SGD``, no momentum) for ``steps`` steps.
 
     Each step: forward the whole normalised data set (a fresh dropout mask), the gradient of the
     original-scale loss ``∂L/∂x̂ = 2 (x̂ - x) / N``, backward, ``θ ← θ - lr ∇θ``.
+
+    Raises :class:`NonFiniteResultError` at the first NaN/inf loss, naming the step and the lr
+    (``name``: the config key of these settings, for the message).
     """
     model = build_autoencoder(points.shape[1], code_dim, dropout, rng, init)
     run = AutoencoderRun(model, normaliser, dropout)
     inputs = normaliser(points)
     loss_fn = MSEReconstructionLoss()
     optimizer = SGD(model, lr=lr)
-    for _ in range(steps):
-        run.losses.append(run.final_loss(points))
-        model.train()
-        loss_fn.forward(model.forward(inputs), points)
-        model.backward(loss_fn.backward())
-        optimizer.step()
-    run.losses.append(run.final_loss(points))
+    # Overflow is checked below, at the loss of every step, so numpy's warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(steps + 1):
+            run.losses.append(run.final_loss(points))
+            if not np.isfinite(run.losses[-1]):
+                raise NonFiniteResultError(
+                    f"{name}: the loss became {run.losses[-1]} at full-batch GD step {step} of "
+                    f"{steps} (lr {lr:g}; it was {_last_finite(run.losses)} before): the step size "
+                    f"is too large for this data. Lower {name}.lr."
+                )
+            if step == steps:
+                break
+            model.train()
+            loss_fn.forward(model.forward(inputs), points)
+            model.backward(loss_fn.backward())
+            optimizer.step()
     return run
+
+
+def _last_finite(losses: list[float]) -> str:
+    finite = [loss for loss in losses if np.isfinite(loss)]
+    return f"{finite[-1]:.4g}" if finite else "not finite from the start"

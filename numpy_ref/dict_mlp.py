@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from numpy_ref.activations import activation_function, softmax
-from numpy_ref.losses import cross_entropy, one_hot
+from numpy_ref.losses import check_classification_batch, cross_entropy, one_hot
 
 DIMS = (784, 128, 64, 10)
 
@@ -94,6 +94,7 @@ def backward(
     """
     num_layers = _num_layers(params)
     probs = cache[f"A{num_layers}"]
+    check_classification_batch("dict_mlp.backward", probs, np.asarray(labels))
     n = probs.shape[0]
     grads: dict[str, np.ndarray] = {}
     dz = (probs - one_hot(labels, probs.shape[1], probs.dtype)) / n

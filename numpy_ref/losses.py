@@ -2,7 +2,9 @@
 
 Every loss is averaged over the batch (first axis), so gradients carry a ``1/N`` factor.
 Targets for the classification losses are either integer labels ``(N,)`` or one-hot / soft
-label rows ``(N, K)``.
+label rows ``(N, K)``. Shapes are checked, never broadcast: a prediction and a target that do
+not match raise a ValueError naming both shapes (NumPy would silently pair every target with
+every prediction, as ``(B,)`` against ``(B, 1)`` gives ``(B, B)``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,23 @@ def one_hot(targets: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarra
     return one_hot
 
 
-def _check_batch(name: str, pred: np.ndarray, target: np.ndarray) -> None:
+def _check_same_shape(name: str, pred: np.ndarray, target: np.ndarray) -> None:
+    """Refuse ``pred`` and ``target`` of different shapes, as torch's elementwise losses do.
+
+    Without it NumPy broadcasts: labels ``(B,)`` against logits ``(B, 1)`` make a ``(B, B)``
+    matrix of every label against every logit, whose mean is a plausible-looking wrong loss.
+    The message follows torch's ``BCEWithLogitsLoss`` ("Target size (torch.Size([6])) must be
+    the same as input size (torch.Size([6, 1]))").
+    """
+    if np.shape(pred) != np.shape(target):
+        raise ValueError(
+            f"{name}: target size {tuple(np.shape(target))} must be the same as input size "
+            f"{tuple(np.shape(pred))} (NumPy would broadcast them into a wrong loss)"
+        )
+
+
+def check_classification_batch(name: str, pred: np.ndarray, target: np.ndarray) -> None:
+    """Predictions ``(N, K)`` with labels ``(N,)`` or rows ``(N, K)``; else a ValueError naming both."""
     if pred.ndim != 2 or target.shape[0] != pred.shape[0] or target.ndim not in (1, 2):
         raise ValueError(
             f"{name}: expected predictions (N, K) with targets (N,) or (N, K), "
@@ -48,7 +66,7 @@ def cross_entropy(probs: np.ndarray, targets: np.ndarray) -> float:
     A probability of exactly 0 for a true class gives ``inf`` (the true value); use
     ``softmax_cross_entropy`` on logits to avoid ever forming ``log 0``.
     """
-    _check_batch("cross_entropy", probs, np.asarray(targets))
+    check_classification_batch("cross_entropy", probs, np.asarray(targets))
     y = one_hot(targets, probs.shape[1], probs.dtype)
     # Only the true-class terms contribute; skipping y = 0 entries avoids 0 * log 0 = nan.
     log_p = np.log(probs, where=y != 0, out=np.zeros_like(probs))
@@ -57,6 +75,7 @@ def cross_entropy(probs: np.ndarray, targets: np.ndarray) -> float:
 
 def cross_entropy_grad(probs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``∂L/∂p = -y / (N p)`` for ``L = cross_entropy(p, y)``; ``(N, K)``."""
+    check_classification_batch("cross_entropy_grad", probs, np.asarray(targets))
     y = one_hot(targets, probs.shape[1], probs.dtype)
     grad = np.zeros_like(probs)
     np.divide(-y, probs * probs.shape[0], out=grad, where=y != 0)
@@ -81,7 +100,7 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
     targets : (N,) int or (N, K)
     """
     targets = np.asarray(targets)
-    _check_batch("softmax_cross_entropy", logits, targets)
+    check_classification_batch("softmax_cross_entropy", logits, targets)
     log_p = log_softmax(logits)
     n = logits.shape[0]
     if targets.ndim == 1:
@@ -92,6 +111,7 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
 def softmax_cross_entropy_grad(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``∂L/∂z = (softmax(z) - y) / N`` for ``L = softmax_cross_entropy(z, y)``; ``(N, K)``."""
     targets = np.asarray(targets)
+    check_classification_batch("softmax_cross_entropy_grad", logits, targets)
     grad = softmax(logits)
     n = logits.shape[0]
     if targets.ndim == 1:
@@ -103,6 +123,14 @@ def softmax_cross_entropy_grad(logits: np.ndarray, targets: np.ndarray) -> np.nd
 
 
 # -- reconstruction
+def _check_reconstruction(name: str, pred: np.ndarray, target: np.ndarray) -> None:
+    if np.shape(pred) != np.shape(target) or np.ndim(pred) != 2:
+        raise ValueError(
+            f"{name}: expected pred and target of one shape (N, D), "
+            f"got {tuple(np.shape(pred))} and {tuple(np.shape(target))}"
+        )
+
+
 def mse_reconstruction(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean over samples of the squared Euclidean distance, ``L = 1/N Σ_n ||ŷ_n - x_n||²``.
 
@@ -113,17 +141,14 @@ def mse_reconstruction(pred: np.ndarray, target: np.ndarray) -> float:
     ----------
     pred, target : (N, D)
     """
-    if pred.shape != target.shape or pred.ndim != 2:
-        raise ValueError(
-            f"mse_reconstruction: expected pred and target of one shape (N, D), "
-            f"got {tuple(pred.shape)} and {tuple(target.shape)}"
-        )
+    _check_reconstruction("mse_reconstruction", pred, target)
     diff = pred - target
     return float(np.sum(diff * diff) / pred.shape[0])
 
 
 def mse_reconstruction_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``∂L/∂ŷ = 2 (ŷ - x) / N``; ``(N, D)``."""
+    _check_reconstruction("mse_reconstruction_grad", pred, target)
     return (pred - target) * (2 / pred.shape[0])
 
 
@@ -148,7 +173,11 @@ def logistic_loss(y: np.ndarray, y_hat: np.ndarray) -> float:
     ``ŷ = 0, y = 1`` gives ``+inf``. In practice ``ŷ = σ(z)`` rounds to exactly 0 once
     ``z < -746`` in float64 (``-104`` in float32), so this is reachable; ``stable_logistic_loss``
     on the logit avoids it.
+
+    ``y`` and ``y_hat`` must have the same shape (a ValueError names both otherwise), as in
+    torch's ``BCELoss``: NumPy would broadcast ``(B,)`` against ``(B, 1)`` into ``(B, B)``.
     """
+    _check_same_shape("logistic_loss", y_hat, y)
     return float(np.mean(-y * np.log(y_hat) - (1 - y) * np.log(1 - y_hat)))
 
 
@@ -168,13 +197,22 @@ def stable_logistic_loss(y: np.ndarray, z: np.ndarray) -> float:
         Labels in {0, 1}.
     z : (B,)
         Logits ``z⁽²⁾``.
+
+    ``y`` and ``z`` must have the same shape (a ValueError names both otherwise), as in torch's
+    ``BCEWithLogitsLoss``: NumPy would broadcast ``(B,)`` against ``(B, 1)`` into ``(B, B)``.
+    Any common shape is accepted and averaged over all its elements, as torch does.
     """
+    _check_same_shape("stable_logistic_loss", z, y)
     return float(np.mean(np.logaddexp(0, z) - y * z))
 
 
 def stable_logistic_loss_grad(y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``∂L/∂z_i = (σ(z_i) - y_i) / B`` for ``L = stable_logistic_loss(y, z)``; ``(B,)``."""
-    return (sigmoid(z) - y) / z.shape[0]
+    """``∂L/∂z_i = (σ(z_i) - y_i) / B`` for ``L = stable_logistic_loss(y, z)``; ``(B,)``.
+
+    ``B`` is the number of elements of ``z``, the count the loss averages over.
+    """
+    _check_same_shape("stable_logistic_loss_grad", z, y)
+    return (sigmoid(z) - y) / np.size(z)
 
 
 # -- classes

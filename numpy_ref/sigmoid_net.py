@@ -77,6 +77,7 @@ def gradient(X: np.ndarray, y: np.ndarray, W: dict[str, np.ndarray]) -> dict[str
     ----------
     X : (B, D)
     y : (B,) in {0, 1}
+        Any other shape (``(B, 1)`` included) raises a ValueError naming both shapes.
     W : {"w_1": (D, K), "w_2": (K, 1)}
 
     Returns
@@ -85,6 +86,11 @@ def gradient(X: np.ndarray, y: np.ndarray, W: dict[str, np.ndarray]) -> dict[str
         ``{"w_1": (D, K), "w_2": (K, 1)}``, the same shapes as ``W``.
     """
     z1, z2, y_hat = predict(X, W)
+    if np.shape(y) != z2.shape:  # (B, 1) labels would broadcast into (B, B) deltas
+        raise ValueError(
+            f"sigmoid_net.gradient: target size {tuple(np.shape(y))} must be the same as the "
+            f"logits' size {tuple(z2.shape)} (labels y: (B,) for X: (B, D))"
+        )
     x1 = sigmoid(z1)
     delta2 = (y_hat - y) / X.shape[0]  # (B,)  ∂L̄/∂z⁽²⁾
     grad_w2 = x1.T @ delta2  # (K,)

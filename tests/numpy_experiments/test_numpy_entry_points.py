@@ -85,6 +85,56 @@ def test_missing_ulu_exits_with_code_2_and_one_message(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def _linear_ae_run(tmp_path, points, *overrides):
+    write_ulu_csv(tmp_path / "shared" / "iml" / "ulu.csv", points)
+    result, _ = run_script(
+        "train_numpy.py",
+        tmp_path,
+        "experiment=numpy_linear_ae",
+        f"paths.data_dir={tmp_path / 'cache'}",
+        f"paths.labkit_data={tmp_path / 'shared'}",
+        "numpy_data.download=false",
+        "linear_ae.lr_sweep.num_lrs=3",
+        "linear_ae.bottleneck.steps=40",
+        "linear_ae.dropout.steps=40",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        *overrides,
+    )
+    return result
+
+
+def _assert_one_message_and_no_results(result, run_dir, expected):
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
+    assert result.stderr.count("error:") == 1, result.stderr
+    assert expected in result.stderr, result.stderr
+    report = run_dir / "results.md"
+    assert not report.exists() or "inf" not in report.read_text(), "results.md holds inf"
+    assert not list(run_dir.rglob("*.png")), "plots were rendered from the broken figures"
+    assert not list(run_dir.rglob("*.part")), "a half-written file was left behind"
+
+
+def test_ulu_with_a_1e30_outlier_exits_with_code_2_one_message_and_no_results_md(tmp_path):
+    points, _ = two_plane_points(400, np.random.default_rng(0))
+    points[4, 1] = 1e30  # the old run wrote a results.md full of inf, then a matplotlib traceback
+    result = _linear_ae_run(tmp_path, points)
+    _assert_one_message_and_no_results(
+        result, tmp_path / "run", "outlier at row 5 (line 6), column y: 1e+30"
+    )
+    assert str(tmp_path / "shared" / "iml" / "ulu.csv") in result.stderr
+    assert not (tmp_path / "run" / "results.md").exists()
+
+
+def test_a_diverging_autoencoder_stops_with_code_2_before_writing_results_md(tmp_path):
+    points, _ = two_plane_points(400, np.random.default_rng(0))
+    result = _linear_ae_run(tmp_path, points, "linear_ae.bottleneck.lr=50")
+    _assert_one_message_and_no_results(
+        result, tmp_path / "run", "linear_ae.bottleneck: the loss became inf at full-batch GD step"
+    )
+    assert "Lower linear_ae.bottleneck.lr" in result.stderr
+    assert not (tmp_path / "run" / "results.md").exists()
+
+
 def test_baseline_on_tiny_mnist_prints_accuracy_and_saves_a_grid_without_torch(
     tmp_path, tiny_data_root
 ):

@@ -108,3 +108,10 @@ def test_forward_rejects_wrong_input_width():
     _, params, _, _ = _problem(SMALL_DIMS, 1, 5)
     with pytest.raises(ValueError, match=r"expected x of shape \(N, 12\), got \(2, 3\)"):
         dict_mlp.forward(params, np.zeros((2, 3)))
+
+
+def test_backward_refuses_labels_that_would_broadcast_against_the_probabilities():
+    _, params, x, labels = _problem(SMALL_DIMS, 3, 6)
+    cache = dict_mlp.forward(params, x)
+    with pytest.raises(ValueError, match=r"dict_mlp.backward: .*\(3, 4\), got \(3, 1\)"):
+        dict_mlp.backward(params, cache, labels[:, None])

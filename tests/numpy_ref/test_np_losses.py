@@ -12,10 +12,14 @@ from numpy_ref.losses import (
     MSEReconstructionLoss,
     SoftmaxCrossEntropyLoss,
     cross_entropy,
+    cross_entropy_grad,
     logistic_loss,
     mse_reconstruction,
+    mse_reconstruction_grad,
     softmax_cross_entropy,
+    softmax_cross_entropy_grad,
     stable_logistic_loss,
+    stable_logistic_loss_grad,
 )
 from tests.numpy_ref.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
 
@@ -147,3 +151,76 @@ def test_loss_rejects_mismatched_shapes():
         softmax_cross_entropy(np.zeros((4, 3)), np.zeros((4, 2)))
     with pytest.raises(ValueError, match=r"got \(4, 3\) and \(5, 3\)"):
         mse_reconstruction(np.zeros((4, 3)), np.zeros((5, 3)))
+
+
+def _labels_and_logits(batch=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 2, size=batch).astype(np.float64), rng.standard_normal(batch) * 2
+
+
+def test_logistic_losses_refuse_labels_and_logits_of_different_shapes_naming_both():
+    y, z = _labels_and_logits()
+    column = z[:, None]  # (6, 1): NumPy would broadcast it with y (6,) into a 6x6 matrix
+    calls = {
+        "stable_logistic_loss": lambda: stable_logistic_loss(y, column),
+        "stable_logistic_loss_grad": lambda: stable_logistic_loss_grad(y, column),
+        "logistic_loss": lambda: logistic_loss(y, sigmoid(column)),
+        "LogisticLoss": lambda: LogisticLoss().forward(column, y),
+    }
+    for call in calls.values():
+        with pytest.raises(ValueError, match=r"target size \(6,\) must be the same as input size "):
+            call()
+        with pytest.raises(ValueError, match=r"\(6, 1\)"):
+            call()
+    # torch refuses the same call, naming both sizes
+    with pytest.raises(ValueError, match=r"Target size .*\[6\].* must be the same as input size"):
+        F.binary_cross_entropy_with_logits(torch.from_numpy(column), torch.from_numpy(y))
+
+
+def test_logistic_losses_on_matching_shapes_still_equal_torch_bce_with_logits():
+    y, z = _labels_and_logits()
+    expected = F.binary_cross_entropy_with_logits(torch.from_numpy(z), torch.from_numpy(y))
+    assert expected.dtype == torch.float64
+    assert stable_logistic_loss(y, z) == pytest.approx(expected.item(), rel=1e-12)
+    assert logistic_loss(y, sigmoid(z)) == pytest.approx(expected.item(), rel=1e-12)
+    # the broadcast value the old code returned for z (6, 1) differs from the true loss
+    broadcast = np.mean(np.logaddexp(0, z[:, None]) - y * z[:, None])
+    assert abs(broadcast - expected.item()) > 0.05
+    # (B, 1) labels with (B, 1) logits are one shape: averaged over all elements, as torch does
+    z_t = torch_leaf(z[:, None])
+    expected_column = F.binary_cross_entropy_with_logits(z_t, torch.from_numpy(y[:, None]))
+    assert stable_logistic_loss(y[:, None], z[:, None]) == pytest.approx(expected_column.item())
+    expected_column.backward()
+    assert_close("gradient", stable_logistic_loss_grad(y[:, None], z[:, None]), z_t.grad)
+
+
+@pytest.mark.parametrize(
+    ("call", "shapes"),
+    [
+        (
+            lambda: mse_reconstruction_grad(np.zeros((4, 3)), np.zeros((4, 1))),
+            r"\(4, 3\) and \(4, 1\)",
+        ),
+        (lambda: mse_reconstruction(np.zeros((4, 1)), np.zeros((1, 4))), r"\(4, 1\) and \(1, 4\)"),
+        (lambda: cross_entropy(np.full((4, 3), 1 / 3), np.eye(3)[:1]), r"\(4, 3\) and \(1, 3\)"),
+        (lambda: cross_entropy_grad(np.full((4, 3), 1 / 3), np.eye(4)), r"\(4, 3\), got \(4, 4\)"),
+        (
+            lambda: softmax_cross_entropy(np.zeros((4, 3)), np.zeros((4, 1))),
+            r"\(4, 3\), got \(4, 1\)",
+        ),
+        (lambda: softmax_cross_entropy_grad(np.zeros((4, 3)), np.zeros((4, 1))), r"got \(4, 1\)"),
+        (lambda: softmax_cross_entropy_grad(np.zeros((4, 3)), np.zeros(1, int)), r"and \(1,\)"),
+    ],
+    ids=[
+        "mse-grad",
+        "mse-transposed",
+        "cross-entropy-one-row",
+        "cross-entropy-grad",
+        "softmax-ce-column",
+        "softmax-ce-grad-column",
+        "softmax-ce-grad-one-label",
+    ],
+)
+def test_every_loss_and_gradient_refuses_targets_that_would_broadcast(call, shapes):
+    with pytest.raises(ValueError, match=shapes):
+        call()

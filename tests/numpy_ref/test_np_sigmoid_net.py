@@ -80,3 +80,16 @@ def test_predict_rejects_wrong_feature_count():
     _, W, _, _ = _problem(1, 5)
     with pytest.raises(ValueError, match=r"expected X of shape \(B, 5\), got \(3, 4\)"):
         predict(np.zeros((3, 4)), W)
+
+
+def test_gradient_refuses_column_labels_that_would_broadcast_to_b_by_b():
+    _, W, X, y = _problem(6, 6)
+    # B = K = 6: with y (6, 1) the deltas broadcast to (6, 6) and w_1's gradient to (6, 5, 6)
+    with pytest.raises(ValueError, match=r"target size \(6, 1\) must be the same as .*\(6,\)"):
+        gradient(X, y[:, None], W)
+    with pytest.raises(
+        ValueError, match=r"target size \(6,\) must be the same as input size \(6, 1\)"
+    ):
+        stable_logistic_loss(y, predict(X, W)[1][:, None])
+    grads = gradient(X, y, W)
+    assert grads["w_1"].shape == (5, 6) and grads["w_2"].shape == (6, 1)
