@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from labkit.atomic_files import remove_orphaned_parts, write_text
 from labkit.errors import ConfigError
 from labkit.report.best_job import BestBy, best_run, parse_best, recorded_best
 from labkit.report.curve_figure import save_curve_figure
-from labkit.report.markdown import final_metric_names, job_table, number, pivot_table, table
+from labkit.report.markdown import (
+    bold,
+    code,
+    escape,
+    final_metric_names,
+    job_table,
+    number,
+    pivot_table,
+    table,
+)
 from labkit.report.overrides import distinguishing_keys, label, planned_jobs, sweep_plan
-from labkit.report.runs import Run, find_runs, read_run
+from labkit.report.runs import Run, UnreadableFileError, find_runs, read_file, read_run
 
 
 @dataclass(frozen=True)
@@ -29,42 +40,86 @@ class ReportOptions:
 
 
 def build_report(path: Path, options: ReportOptions) -> Path:
-    """Write ``<out_dir>/report.md`` (default ``<path>/report/``) and its PNGs; returns report.md."""
+    """Write ``<out_dir>/report.md`` (default ``<path>/report/``) and its PNGs; returns report.md.
+
+    A job whose files cannot be parsed does not stop the report: it is listed under "Unreadable
+    jobs" (and a warning line per job goes to stderr), the other jobs are reported as usual.
+    Every file lands whole or not at all (``labkit.atomic_files``).
+    """
     run_dirs, is_sweep = find_runs(path)
     runs = [read_run(d, d.name if is_sweep else path.name) for d in run_dirs]
+    for run in runs:
+        if run.unreadable:
+            whom = (
+                "this job as unreadable and reports the others"
+                if is_sweep
+                else "the run unreadable"
+            )
+            _warn(f"{run.path}: {_reasons(run)}; the report marks {whom}.")
     out = options.out_dir or path / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    plan = sweep_plan(path) if is_sweep else {}
-    keys = distinguishing_keys(runs, list(plan))
+    remove_orphaned_parts(out)  # what a report killed mid-write left beside its files
+    sweep_notes: list[str] = []
+    plan: dict[str, list[str] | None] = {}
+    if is_sweep:
+        try:
+            plan = sweep_plan(path)
+        except UnreadableFileError as err:
+            _warn(f"{err}; the report does without the sweep's plan.")
+            sweep_notes.append(f"{err.path} {err.reason}: the planned jobs are not known.")
+    keys = distinguishing_keys([r for r in runs if r.overrides_known], list(plan))
     labels = [label(run, keys) for run in runs]
     only = list(options.metrics) or None
     by = parse_best(options.best) if options.best else recorded_best(runs)
     best = best_run(runs, by) if by and is_sweep else None
-    title = str(runs[0].setting("task_name") or path.name)
+    title = next((str(t) for r in runs if (t := r.setting("task_name"))), path.name)
 
-    lines = [f"# {title}: {'sweep' if is_sweep else 'run'} report", ""]
+    lines = [f"# {escape(title)}: {'sweep' if is_sweep else 'run'} report", ""]
     lines += [
-        f"`{path}`: made by `{options.command or f'python report.py {path}'}` from metrics.csv, "
-        "summary.json and .hydra/.",
+        f"{code(path)}: made by {code(options.command or f'python report.py {path}')} from "
+        "metrics.csv, summary.json and .hydra/.",
         "",
     ]
     if is_sweep:
-        lines += _sweep_section(runs, labels, keys, plan, only, by, best, options)
+        lines += _sweep_section(runs, labels, keys, plan, only, by, best, options, sweep_notes)
     else:
         lines += _run_section(runs[0], only)
     lines += ["## Curves", ""]
     lines += _figures(out, runs, labels, title, only, options.group_by)
-    failures = [r for r in runs if r.status != "finished"]
+    failures = [r for r in runs if r.status not in ("finished", "unreadable")]
     if failures:
         lines += ["## Jobs that did not finish", ""]
         for run in failures:
-            why = run.error or "no summary.json: still running, or stopped before its test"
-            named = f" ({label(run, keys)})" if label(run, keys) else ""
-            lines.append(f"- `{run.name}`{named}: {run.status}: {why}")
+            why = run.error or NO_REASON.get(run.status, "summary.json gives no reason")
+            named = f" ({escape(label(run, keys))})" if label(run, keys) else ""
+            lines.append(f"- {code(run.name)}{named}: {escape(run.status)}: {escape(why)}")
+        lines.append("")
+    unreadable = [r for r in runs if r.unreadable]
+    if unreadable:
+        lines += ["## Unreadable jobs" if is_sweep else "## Unreadable run", ""]
+        lines += [f"- {code(r.path)}: {escape(_reasons(r))}." for r in unreadable]
         lines.append("")
     report = out / "report.md"
-    report.write_text("\n".join(lines))
+    write_text(report, "\n".join(lines))
     return report
+
+
+# Why a job did not finish when summary.json does not say.
+NO_REASON = {
+    "unfinished": "no summary.json: still running, or stopped before its test",
+    "interrupted": "stopped by SIGTERM or Ctrl-C; continue it with resume=true",
+}
+
+
+def _reasons(run: Run) -> str:
+    """``.hydra/config.yaml is not valid YAML (...); metrics.csv ...``: why ``run`` is unreadable."""
+    return "; ".join(f"{name} {why}" for name, why in run.unreadable.items())
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+STATUS_ORDER = ("finished", "failed", "interrupted", "unfinished", "unreadable")
 
 
 def _sweep_section(
@@ -76,24 +131,28 @@ def _sweep_section(
     by: BestBy | None,
     best: Run | None,
     options: ReportOptions,
+    notes: list[str],
 ) -> list[str]:
-    counts = {s: sum(r.status == s for r in runs) for s in ("finished", "failed", "unfinished")}
+    statuses = [*STATUS_ORDER, *(r.status for r in runs if r.status not in STATUS_ORDER)]
+    counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(statuses)}
     planned = planned_jobs(plan)
     of = f" of the {planned} the sweep plans" if planned and planned > len(runs) else ""
     lines = [
         f"{len(runs)} job{'s' if len(runs) > 1 else ''}{of}: "
-        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + ", ".join(f"{n} {escape(s)}" for s, n in counts.items() if n)
         + ".",
-        f"They differ in: {', '.join(keys) or 'nothing (same overrides)'}.",
+        f"They differ in: {escape(', '.join(keys) or 'nothing (same overrides)')}.",
         "",
     ]
+    lines += [*(escape(note) for note in notes), ""] if notes else []
     if by is not None:
         if best is None:
-            lines += [f"No finished job has a value of {by.metric}.", ""]
+            lines += [f"No finished job has a value of {escape(by.metric)}.", ""]
         else:
             lines += [
-                f"**Best job by {by.metric} ({by.mode}): `{best.name}` "
-                f"({label(best, keys)}), {by.metric} = {number(best.final(by.metric))}.**",
+                f"**Best job by {escape(by.metric)} ({by.mode}): {code(best.name)} "
+                f"({escape(label(best, keys))}), {escape(by.metric)} = "
+                f"{number(best.final(by.metric))}.**",
                 "",
             ]
     lines += _optuna_result(runs[0].path.parent)
@@ -107,11 +166,12 @@ def _sweep_section(
                     f"--pivot {row_key},{col_key}: no job has the override {key!r}; the jobs "
                     f"differ in {', '.join(keys) or 'nothing'}."
                 )
+        known = [r for r in runs if r.overrides_known]
         lines += [
-            f"## {options.pivot_metric} by {row_key} and {col_key}",
+            f"## {escape(options.pivot_metric)} by {escape(row_key)} and {escape(col_key)}",
             "",
             pivot_table(
-                runs, row_key, col_key, options.pivot_metric, plan.get(row_key), plan.get(col_key)
+                known, row_key, col_key, options.pivot_metric, plan.get(row_key), plan.get(col_key)
             ),
             "",
         ]
@@ -123,15 +183,25 @@ def _optuna_result(sweep_dir: Path) -> list[str]:
     results = sweep_dir / "optimization_results.yaml"
     if not results.is_file():
         return []
-    found = yaml.safe_load(results.read_text()) or {}
-    params = " ".join(f"`{k}={v}`" for k, v in (found.get("best_params") or {}).items())
-    return [f"Optuna's best trial: {params}, value {number(found.get('best_value'))}.", ""]
+    try:
+        found = read_file(results, lambda f: yaml.safe_load(f.read_text(encoding="utf-8")))
+    except UnreadableFileError as err:
+        _warn(f"{err}; the report does without Optuna's verdict.")
+        return [f"{escape(f'{err.path} {err.reason}')}: Optuna's verdict is not known.", ""]
+    found = found if isinstance(found, dict) else {}
+    best_params = found.get("best_params")
+    best_params = best_params if isinstance(best_params, dict) else {}
+    params = " ".join(code(f"{k}={v}") for k, v in best_params.items())
+    value = found.get("best_value")
+    value = number(value) if isinstance(value, int | float) else escape(value or "")
+    return [f"Optuna's best trial: {params}, value {value}.", ""]
 
 
 def _run_section(run: Run, only: list[str] | None) -> list[str]:
-    lines = [f"Status: **{run.status}**" + (f" ({run.error})" if run.error else "") + ".", ""]
+    why = run.error or (_reasons(run) if run.unreadable else None)
+    lines = [f"Status: {bold(run.status)}" + (f" ({escape(why)})" if why else "") + ".", ""]
     if run.overrides:
-        lines += ["Overrides: " + " ".join(f"`{k}={v}`" for k, v in run.overrides.items()), ""]
+        lines += ["Overrides: " + " ".join(code(f"{k}={v}") for k, v in run.overrides.items()), ""]
     rows = [[m, number(run.final(m))] for m in final_metric_names([run], only)]
     rows += [
         ["parameters", number(run.params)],
@@ -141,7 +211,7 @@ def _run_section(run: Run, only: list[str] | None) -> list[str]:
     lines += ["## Summary", "", table(["figure", "value"], rows), ""]
     plots = sorted((run.path / "plots").glob("*.png"))
     if plots:
-        lines += ["Plots the run made: " + ", ".join(f"`plots/{p.name}`" for p in plots), ""]
+        lines += ["Plots the run made: " + ", ".join(code(f"plots/{p.name}") for p in plots), ""]
     return lines
 
 
@@ -154,7 +224,8 @@ def _figures(
     group_by: str | None,
 ) -> list[str]:
     """One figure, or one per value of the override ``group_by``; Markdown links to them."""
-    groups: dict[str, list[int]] = {"": list(range(len(runs)))}
+    drawn = [i for i, run in enumerate(runs) if run.status != "unreadable"]  # nothing to draw
+    groups: dict[str, list[int]] = {"": drawn}
     if group_by:
         if not any(group_by in r.overrides for r in runs):
             raise ConfigError(
@@ -162,8 +233,8 @@ def _figures(
                 f"{', '.join(distinguishing_keys(runs)) or 'nothing'}."
             )
         groups = {}
-        for i, run in enumerate(runs):
-            groups.setdefault(run.overrides.get(group_by, "?"), []).append(i)
+        for i in drawn:
+            groups.setdefault(runs[i].overrides.get(group_by, "?"), []).append(i)
     lines = []
     for value, members in groups.items():
         name = f"curves_{_file_part(group_by, value)}.png" if group_by else "curves.png"
@@ -172,9 +243,10 @@ def _figures(
         member_labels = [_without(labels[i], group_by, value) for i in members]
         written = save_curve_figure(out / name, member_runs, member_labels, figure_title, only)
         if written is None:
-            lines += [f"No curves logged{f' for {group_by}={value}' if group_by else ''}.", ""]
+            where = f" for {group_by}={value}" if group_by else ""
+            lines += [f"No curves logged{escape(where)}.", ""]
         else:
-            lines += [f"![{figure_title}]({name})", ""]
+            lines += [f"![{escape(figure_title)}]({name})", ""]
     return lines
 
 

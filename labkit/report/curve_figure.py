@@ -9,6 +9,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from labkit.atomic_files import write_with
 from labkit.report.runs import Run
 
 # How each stage's line is drawn; the colour tells the jobs apart.
@@ -58,6 +59,11 @@ def _series_per_stage(run: Run, metrics: Sequence[str]) -> dict[str, tuple[str, 
     return chosen
 
 
+def _literal(text: str) -> str:
+    """``text`` as matplotlib should draw it: a ``$`` in an override is no mathtext."""
+    return text.replace("$", r"\$")
+
+
 def _log_scale(values: list[float], panel: str) -> bool:
     """A loss whose range spans more than 100x (a diverged job) is drawn on a log axis."""
     positive = [v for v in values if v > 0]
@@ -104,19 +110,19 @@ def save_curve_figure(
                         marker="o" if axis == "epoch" and len(xs) < 30 else None,
                         markersize=3,
                         linewidth=1.2,
-                        label=f"{run_label} ({stage})",
+                        label=_literal(f"{run_label} ({stage})"),
                     )
-            ax.set_title(f"{panel} against {axis}s")
+            ax.set_title(_literal(f"{panel} against {axis}s"))
             ax.set_xlabel("optimizer step" if axis == "step" else "epoch")
-            ax.set_ylabel(panel)
+            ax.set_ylabel(_literal(panel))
             if _log_scale(values, panel):
                 ax.set_yscale("log")
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no step 12.5 or epoch 1.5
             if col == 0 and row == 0:
                 ax.legend(fontsize=7)
-    fig.suptitle(f"{title}  (dashed: train, solid: val)")
+    fig.suptitle(_literal(f"{title}  (dashed: train, solid: val)"))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.92, wspace=0.25, hspace=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    # Beside its name, then renamed into place: a crash never leaves half a PNG under the name.
+    write_with(path, lambda f: fig.savefig(f, format="png"))
     return path

@@ -1,12 +1,62 @@
-"""Markdown pieces of a report: numbers, tables, the job table and a two-key pivot."""
+"""Markdown pieces of a report: escaping, numbers, tables, the job table and a two-key pivot.
+
+Text from the run dirs (error messages, overrides, metric names, job names) may hold anything;
+it goes through :func:`escape` (or :func:`code`) before it reaches report.md, so a ``|`` or a
+newline cannot break a table and ``<script>`` or ``*x*`` is shown as written, not rendered.
+:func:`table` escapes every cell; a cell that is Markdown on purpose is a :class:`Markdown`.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from labkit.report.runs import Run
 
 STAGE_ORDER = ("val", "test", "train")
+
+# Where a text had line breaks: it stays on one line (a table row, a list item).
+LINE_BREAK = " ⏎ "
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Characters that start Markdown (code, emphasis, links, tables, strikethrough, math, headings)
+# get a backslash; HTML's become entities; "_" only where it could start or end emphasis.
+_SPECIAL = re.compile(r"[\\`*\[\]|~$#&<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+class Markdown(str):
+    """Text that is Markdown already (escaped, or built of escaped parts): written as it is."""
+
+
+def _one_line(text: object) -> str:
+    # A lone surrogate (JSON's "\ud800") cannot be written as UTF-8: it becomes "?".
+    text = str(text).encode("utf-8", "replace").decode("utf-8")
+    lines = _LINE_BREAKS.split(text)
+    if len(lines) > 1:  # each line trimmed, blank ones dropped; one line is left as it is
+        text = LINE_BREAK.join(line.strip() for line in lines if line.strip())
+    return _CONTROL.sub("\ufffd", text.replace("\t", " "))
+
+
+def escape(text: object) -> Markdown:
+    """``text`` on one line, to be shown as written (a :class:`Markdown` is returned as it is)."""
+    if isinstance(text, Markdown):
+        return text
+    return Markdown(_SPECIAL.sub(lambda m: _ENTITIES.get(m[0], "\\" + m[0]), _one_line(text)))
+
+
+def code(text: object) -> Markdown:
+    """``text`` as inline code, on one line, whatever backticks it holds (not for table cells)."""
+    text = _one_line(text)
+    if not text:
+        return Markdown("")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return Markdown(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def bold(text: object) -> Markdown:
+    return Markdown(f"**{escape(text)}**")
 
 
 def number(value: float | int | None) -> str:
@@ -18,13 +68,14 @@ def number(value: float | int | None) -> str:
     return f"{value:.4g}"
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    def line(cells: Sequence[str]) -> str:
-        return (
-            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
-        )
+def table(header: Sequence[object], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table; every cell is escaped (but a :class:`Markdown` one)."""
 
-    return "\n".join([line(header), line(["---"] * len(header)), *(line(r) for r in rows)])
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(escape(c) for c in cells) + " |"
+
+    separator = "| " + " | ".join(["---"] * len(header)) + " |"
+    return "\n".join([line(header), separator, *(line(r) for r in rows)])
 
 
 def final_metric_names(runs: Sequence[Run], only: Sequence[str] | None = None) -> list[str]:
@@ -52,7 +103,7 @@ def job_table(
         status = run.status + (" (best)" if run is best else "")
         rows.append(
             [
-                f"**{run.name}**" if run is best else run.name,
+                bold(run.name) if run is best else run.name,
                 run_label,
                 status,
                 *(number(run.final(m)) for m in metrics),

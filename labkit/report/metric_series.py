@@ -65,7 +65,7 @@ def read_metric_series(path: Path, steps_per_row_step: int = 1) -> MetricSeries:
     non-numeric and non-finite cells are skipped (a diverged run's NaN has no place on an axis).
     """
     series = MetricSeries()
-    with path.open(newline="") as f:
+    with path.open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             step = _number(row.get("step"))
             epoch = _number(row.get("epoch"))

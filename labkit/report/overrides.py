@@ -7,23 +7,38 @@ from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from labkit.number_format import format_number
-from labkit.report.runs import Run
+from labkit.report.runs import Run, load_config, read_file
 
 
 def sweep_plan(sweep_dir: Path) -> dict[str, list[str] | None]:
     """``{key: values}`` the sweep in ``sweep_dir`` varies, from its ``multirun.yaml``: the
     sweeper's ``params`` and the command line's sweep overrides (``lr=0.1,0.01``). Values are
-    None for a search over a range (Optuna's ``interval``); ``{}`` without the file."""
+    None for a search over a range (Optuna's ``interval``); ``{}`` without the file.
+
+    UnreadableFileError when the file is there but cannot be parsed.
+    """
     path = sweep_dir / "multirun.yaml"
     if not path.is_file():
         return {}
-    hydra = OmegaConf.load(path).get("hydra", {})
-    params = OmegaConf.select(hydra, "sweeper.params", default=None) or {}
-    texts = [f"{key}={value}" for key, value in params.items()]
-    texts += [str(t) for t in OmegaConf.select(hydra, "overrides.task", default=None) or []]
+    return read_file(path, _plan_in)
+
+
+def _plan_in(path: Path) -> dict[str, list[str] | None]:
+    config = load_config(path)
+    params = OmegaConf.select(
+        config, "hydra.sweeper.params", default=None, throw_on_resolution_failure=False
+    )
+    task = OmegaConf.select(
+        config, "hydra.overrides.task", default=None, throw_on_resolution_failure=False
+    )
+    texts = []
+    if isinstance(params, DictConfig):
+        texts += [f"{key}={value}" for key, value in params.items()]
+    if isinstance(task, ListConfig):
+        texts += [str(t) for t in task]
     parser = OverridesParser.create()
     plan: dict[str, list[str] | None] = {}
     for text in texts:

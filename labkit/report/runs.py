@@ -2,20 +2,106 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from labkit.errors import LabkitError
 from labkit.report.metric_series import MetricSeries, read_metric_series
 
+T = TypeVar("T")
+
 
 class NoRunError(LabkitError):
     """The folder given to report.py holds no run."""
+
+
+class UnreadableFileError(LabkitError):
+    """A file of a run or a sweep is there but cannot be parsed; ``reason`` says why."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class WrongShapeError(ValueError):
+    """A file parses, but into the wrong kind of thing (a list where settings belong)."""
+
+
+# What parsing a run's file can raise when the file, not the code, is at fault.
+READ_ERRORS = (OSError, ValueError, yaml.YAMLError, csv.Error, OmegaConfBaseException)
+
+
+def read_file(path: Path, parse: Callable[[Path], T]) -> T:
+    """``parse(path)``, or UnreadableFileError naming ``path`` and why it cannot be read."""
+    try:
+        return parse(path)
+    except READ_ERRORS as err:
+        raise UnreadableFileError(path, unreadable_reason(err)) from err
+
+
+def unreadable_reason(err: BaseException) -> str:
+    """Why a file could not be read, on one line, to follow its name: "is not valid YAML (...)"."""
+    if isinstance(err, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})"
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return f"is not valid YAML ({err.problem or err.context}{where})"
+    if isinstance(err, yaml.YAMLError):
+        return f"is not valid YAML ({_first_line(err)})"
+    if isinstance(err, json.JSONDecodeError):
+        cut = err.pos >= len(err.doc.rstrip()) or err.msg.startswith("Unterminated")
+        where = f"line {err.lineno}, column {err.colno}"
+        return f"is not valid JSON ({err.msg}: {where}{'; cut off?' if cut else ''})"
+    if isinstance(err, csv.Error):
+        return f"is not a readable CSV file ({_first_line(err)})"
+    if isinstance(err, OSError):
+        return f"cannot be read ({err.strerror or _first_line(err)})"
+    if isinstance(err, WrongShapeError):
+        return str(err)
+    return f"cannot be parsed ({type(err).__name__}: {_first_line(err)})"
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _kind(value: Any) -> str:
+    """``a list``, ``a string``, ...: what a file holds instead of what it should."""
+    if value is None:
+        return "nothing"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string"}
+    names.update({list: "a list", dict: "a mapping"})
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def load_config(path: Path) -> DictConfig:
+    """A YAML file of settings (Hydra's config.yaml, hydra.yaml, multirun.yaml)."""
+    config = OmegaConf.load(path)
+    if not isinstance(config, DictConfig):
+        raise WrongShapeError("holds a list, not a mapping of settings")
+    return config
+
+
+def _numeric(value: Any) -> float | int | None:
+    """``value`` if it is a number (not true/false), else None: summary.json may hold anything."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _count(value: Any) -> int | None:
+    """``value`` as a whole number (a parameter or epoch count), None if it is not a finite one."""
+    value = _numeric(value)
+    return int(value) if value is not None and math.isfinite(value) else None
 
 
 @dataclass
@@ -23,9 +109,13 @@ class Run:
     """One run dir (a single run, or one job of a sweep).
 
     ``status``: ``finished`` (summary.json from a completed test), ``failed`` (summary.json says
-    so, or metrics.csv holds ``run/failed``), or ``unfinished`` (no summary.json: still running,
-    or killed). ``summary`` is summary.json (``{}`` without one); ``overrides`` are the job's
-    command-line and sweep overrides (``.hydra/overrides.yaml``) as ``{key: value}``.
+    so, or metrics.csv holds ``run/failed``), ``interrupted`` (summary.json says so: stopped by
+    SIGTERM or Ctrl-C, to continue with ``resume=true``), ``unfinished`` (no summary.json: still
+    running, or killed), ``unreadable`` (a file is there but cannot be parsed: ``unreadable``
+    maps each such file, relative to the run dir, to why), or another status summary.json names.
+    ``error``: why it failed or was interrupted, if summary.json says. ``summary`` is
+    summary.json (``{}`` without one); ``overrides`` are the job's command-line and sweep
+    overrides (``.hydra/overrides.yaml``) as ``{key: value}``.
     """
 
     path: Path
@@ -36,6 +126,12 @@ class Run:
     overrides: dict[str, str]
     config: DictConfig
     metrics: MetricSeries = field(default_factory=MetricSeries)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def overrides_known(self) -> bool:
+        """False when the run's overrides.yaml is there but unreadable (its ``overrides`` are {})."""
+        return OVERRIDES_FILE not in self.unreadable
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A value of the run's config, None where it cannot be resolved from the file alone."""
@@ -46,26 +142,25 @@ class Run:
 
     def final(self, metric: str) -> float | None:
         """summary.json's value of ``metric``, else its last value in metrics.csv."""
-        value = self.summary.get(metric)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        value = _numeric(self.summary.get(metric))
+        if value is not None:
             return float(value)
         return self.metrics.last(metric)
 
     @property
     def params(self) -> int | None:
-        count = self.summary.get("params_total")
-        if count is None:
-            count = self.metrics.last("model/params_total")
-        return None if count is None else int(count)
+        count = _count(self.summary.get("params_total"))
+        return count if count is not None else _count(self.metrics.last("model/params_total"))
 
     @property
     def wall_time_s(self) -> float | None:
-        return self.summary.get("wall_time_s")
+        return _numeric(self.summary.get("wall_time_s"))
 
     @property
     def epochs(self) -> int | None:
-        if "epochs" in self.summary:
-            return self.summary["epochs"]
+        epochs = _count(self.summary.get("epochs"))
+        if epochs is not None:
+            return epochs
         epochs = [p.epoch for s in self.metrics.points.values() for p in s if p.epoch is not None]
         return max(epochs) + 1 if epochs else None
 
@@ -106,47 +201,91 @@ def find_runs(path: Path) -> tuple[list[Path], bool]:
     raise NoRunError(f"{path} holds no run.{hint}")
 
 
+# A run's files, relative to its run dir, as the report names them.
+CONFIG_FILE = ".hydra/config.yaml"
+HYDRA_FILE = ".hydra/hydra.yaml"  # the sweeper's settings (an Optuna direction)
+OVERRIDES_FILE = ".hydra/overrides.yaml"
+SUMMARY_FILE = "summary.json"
+METRICS_FILE = "metrics.csv"
+
+
 def read_run(path: Path, name: str) -> Run:
-    """Read one run dir; what it lacks (a killed run's summary.json) shows in ``status``."""
-    config_file = path / ".hydra" / "config.yaml"
-    config = OmegaConf.load(config_file) if config_file.is_file() else OmegaConf.create({})
-    hydra_file = path / ".hydra" / "hydra.yaml"  # the sweeper's settings (an Optuna direction)
-    if hydra_file.is_file():
-        config = OmegaConf.merge(config, OmegaConf.load(hydra_file))
-    overrides_file = path / ".hydra" / "overrides.yaml"
-    overrides: dict[str, str] = {}
-    if overrides_file.is_file():
-        for item in yaml.safe_load(overrides_file.read_text()) or []:
-            key, _, value = str(item).partition("=")
-            overrides[key] = value
-    summary: dict[str, Any] = {}
-    summary_file = path / "summary.json"
-    if summary_file.is_file():
+    """Read one run dir; what it lacks (a killed run's summary.json) shows in ``status``.
+
+    A file that is there but cannot be parsed (corrupt YAML, JSON or CSV, binary bytes, no read
+    permission) makes the run ``unreadable``: ``unreadable`` says which file and why, and the run
+    keeps only its name and, when they could be read, its overrides and config.
+    """
+    unreadable: dict[str, str] = {}
+
+    def attempt(relative: str, parse: Callable[[Path], T], default: T) -> T:
+        file = path / relative
         try:
-            summary = json.loads(summary_file.read_text())
-        except json.JSONDecodeError:
-            summary = {"status": "failed", "error": "summary.json is not valid JSON (cut off?)"}
-    steps = (
-        OmegaConf.select(
-            config, "steps_per_execution", default=1, throw_on_resolution_failure=False
+            if not file.is_file():
+                return default
+            return read_file(file, parse)
+        except UnreadableFileError as err:
+            unreadable[relative] = err.reason
+        except OSError as err:  # a folder on the way that this user may not enter
+            unreadable[relative] = unreadable_reason(err)
+        return default
+
+    config = attempt(CONFIG_FILE, load_config, OmegaConf.create({}))
+    hydra = attempt(HYDRA_FILE, load_config, None)
+    if hydra is not None:
+        try:
+            config = OmegaConf.merge(config, hydra)
+        except OmegaConfBaseException as err:
+            unreadable[HYDRA_FILE] = f"does not merge with {CONFIG_FILE} ({_first_line(err)})"
+    overrides = attempt(OVERRIDES_FILE, _read_overrides, {})
+    summary = attempt(SUMMARY_FILE, _read_summary, {})
+    steps = OmegaConf.select(
+        config, "steps_per_execution", default=1, throw_on_resolution_failure=False
+    )
+    steps = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 1
+    metrics = attempt(METRICS_FILE, lambda file: read_metric_series(file, steps), MetricSeries())
+    if unreadable:
+        return Run(
+            path, name, "unreadable", None, {}, overrides, config, MetricSeries(), unreadable
         )
-        or 1
-    )
-    metrics_file = path / "metrics.csv"
-    metrics = (
-        read_metric_series(metrics_file, int(steps)) if metrics_file.is_file() else MetricSeries()
-    )
     status, error = _status(summary, metrics)
     return Run(path, name, status, error, summary, overrides, config, metrics)
 
 
+def _read_overrides(file: Path) -> dict[str, str]:
+    items = yaml.safe_load(file.read_text(encoding="utf-8"))
+    if items is None:
+        return {}
+    if not isinstance(items, list):
+        raise WrongShapeError(f"holds {_kind(items)}, not a list of overrides")
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, _, value = str(item).partition("=")
+        overrides[key] = value
+    return overrides
+
+
+def _read_summary(file: Path) -> dict[str, Any]:
+    summary = json.loads(file.read_text(encoding="utf-8"))
+    if not isinstance(summary, dict):
+        raise WrongShapeError(f"holds {_kind(summary)}, not a JSON object")
+    return summary
+
+
 def _status(summary: dict[str, Any], metrics: MetricSeries) -> tuple[str, str | None]:
-    if summary.get("status") == "failed":
-        return "failed", summary.get("error")
+    """``(status, why)`` from summary.json's ``status`` (and ``error`` or ``message``), else from
+    metrics.csv (``run/failed``), else ``unfinished``; a status this does not know is shown as is."""
+    status = summary.get("status")
+    why = summary.get("error") or summary.get("message")
+    why = None if why is None else str(why)
+    if status in ("failed", "interrupted"):
+        return status, why
     if metrics.last("run/failed"):
         step = metrics.last("run/nonfinite_step")
         where = f" at step {int(step)}" if step is not None else ""
         return "failed", f"non-finite training loss{where}"
-    if summary:
+    if not summary:
+        return "unfinished", None
+    if status in (None, "", "finished"):
         return "finished", None
-    return "unfinished", None
+    return str(status), why
