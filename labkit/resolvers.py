@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,16 +9,28 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
+from labkit.wandb_mode import decide_offline
 
-def wandb_offline() -> bool:
+
+def wandb_offline(run_dir: str | None = None) -> bool:
     """Offline unless the user asked for online (WANDB_MODE=online, or an API key without a mode).
 
-    Offline never prompts for a login and never touches the network; ``wandb sync`` uploads later.
+    Online that cannot work (no API key, W&B's host unreachable) falls back to offline within a
+    few seconds, with one warning line naming ``wandb sync`` (see ``labkit.wandb_mode``).
+    Offline never prompts for a login and never touches the network; ``wandb sync`` uploads
+    later. ``run_dir``: the run's W&B ``save_dir``, for that warning (Hydra's run dir if omitted).
     """
-    mode = os.environ.get("WANDB_MODE", "").lower()
-    if mode in ("offline", "disabled", "dryrun"):
-        return True
-    return not (mode == "online" or os.environ.get("WANDB_API_KEY"))
+    return decide_offline(sync_hint=_offline_runs_pattern(run_dir))
+
+
+def _offline_runs_pattern(run_dir: str | None) -> str:
+    """Where this process's offline W&B runs land: the run dir's, or every job's of a sweep."""
+    if HydraConfig.initialized():
+        hydra_cfg = HydraConfig.get()
+        if hydra_cfg.mode == RunMode.MULTIRUN:  # one decision for the process: all its jobs
+            return f"{hydra_cfg.sweep.dir}/*/wandb/offline-run-*"
+        run_dir = run_dir or hydra_cfg.runtime.get("output_dir")
+    return f"{run_dir or '<run dir>'}/wandb/offline-run-*"
 
 
 def wandb_group(task_name: str) -> str:

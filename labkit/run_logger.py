@@ -3,18 +3,21 @@
 Lightning's loggers import torch, so ``train_numpy.py`` uses this instead. It writes the same
 shape of ``metrics.csv`` as Lightning's ``CSVLogger`` (one row per logging call, a column per
 metric name, blanks where a row has no value), so a reader of one (``report.py``) reads both.
-W&B is offline unless the user asked for online (see ``labkit.resolvers.wandb_offline``);
-offline never prompts for a login and never touches the network (``wandb sync <run
-dir>/wandb/offline-run-*`` uploads later).
+W&B is offline unless the user asked for online and online can work (see
+``labkit.wandb_mode``); offline never prompts for a login and never touches the network
+(``wandb sync <run dir>/wandb/offline-run-*`` uploads later).
 """
 
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from labkit.atomic_files import append_whole, atomic_open
+from labkit.wandb_mode import decide_offline, env_mode
 
 METRICS_FILE = "metrics.csv"
 
@@ -27,7 +30,7 @@ class RunLogger:
     output_dir : run directory; the CSV and W&B's ``wandb/`` folder go there.
     config : the resolved run config (plain dict), stored with the W&B run.
     project, name, group, tags, job_type : W&B run metadata.
-    offline : W&B mode when ``WANDB_MODE`` does not say ``disabled``.
+    offline : False asks for an online W&B run (see ``wandb_mode``: ``WANDB_MODE`` can overrule).
     use_wandb : False gives CSV only (no W&B import at all).
 
     Use as a context manager: the W&B run is finished on exit, marked failed on an exception.
@@ -77,14 +80,15 @@ class RunLogger:
             self._wandb_run.log(payload, step=int(step))
 
     def _rewrite_csv(self) -> None:
-        with open(self.metrics_path, "w", newline="") as f:
+        with atomic_open(self.metrics_path, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=self._columns, restval="")
             writer.writeheader()
             writer.writerows(self._rows)
 
     def _append_csv_row(self, row: Mapping[str, float | int]) -> None:
-        with open(self.metrics_path, "a", newline="") as f:
-            csv.DictWriter(f, fieldnames=self._columns, restval="").writerow(row)
+        text = io.StringIO()
+        csv.DictWriter(text, fieldnames=self._columns, restval="").writerow(row)
+        append_whole(self.metrics_path, text.getvalue())
 
     # -- media and summaries ---------------------------------------------------------------------
     def log_image(self, key: str, path: str | Path, caption: str | None = None) -> None:
@@ -126,11 +130,17 @@ class RunLogger:
         self.close(exit_code=0 if exc_type is None else 1)
 
 
-def wandb_mode(offline: bool) -> str:
-    """``disabled`` if the user said so in ``WANDB_MODE``, else offline/online as configured."""
-    if os.environ.get("WANDB_MODE", "").lower() == "disabled":
+def wandb_mode(offline: bool, output_dir: str | Path | None = None) -> str:
+    """W&B's mode for a run configured ``offline`` (or online), as ``decide_offline`` allows.
+
+    ``disabled`` if the user said so in ``WANDB_MODE``; offline if they said offline there, or
+    the run is configured offline, or online cannot work (no API key, W&B unreachable: one
+    warning line, naming ``wandb sync <output_dir>/wandb/offline-run-*``); else online.
+    """
+    if env_mode() == "disabled":
         return "disabled"
-    return "offline" if offline else "online"
+    hint = f"{output_dir or '<run dir>'}/wandb/offline-run-*"
+    return "offline" if offline or decide_offline(True, sync_hint=hint) else "online"
 
 
 def _start_wandb(
@@ -152,7 +162,7 @@ def _start_wandb(
         x_disable_stats=True,
     )
     return wandb.init(
-        mode=wandb_mode(offline),
+        mode=wandb_mode(offline, output_dir),
         dir=str(output_dir),
         project=project,
         name=name,
