@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from callbacks.run_dir_checkpoint import RunDirCheckpoint
 from labkit.lightning_internals import (
     checkpoint_step_interval,
     last_saved_step,
@@ -13,7 +14,7 @@ from labkit.lightning_internals import (
 )
 
 
-class LastCheckpoint(ModelCheckpoint):
+class LastCheckpoint(RunDirCheckpoint):
     """Keeps ``<dirpath>/last.ckpt`` current, so a crash loses at most ``every_n_train_steps`` steps.
 
     Saves at each epoch end (after validation, when there is one) and whenever a multiple of N
@@ -29,6 +30,11 @@ class LastCheckpoint(ModelCheckpoint):
     skipping them: the run would lose that validation (and best.ckpt with it) and, under
     ``steps_per_execution`` > 1, that epoch's scheduler step.
 
+    And when the run is stopped by SIGTERM (or Ctrl-C, see ``labkit.interrupts``) between two
+    batches of an epoch, it saves there and then. Stopped during validation or at an epoch's
+    last batch (Lightning stops at the next boundary), the ``last.ckpt`` of the last safe point
+    stays: a resume would otherwise skip the epoch's validation and end hooks, as above.
+
     Args:
         dirpath: the run's checkpoint folder.
         every_n_train_steps: optimizer steps between saves (at least 1).
@@ -42,12 +48,19 @@ class LastCheckpoint(ModelCheckpoint):
         super().__init__(
             dirpath=dirpath, save_top_k=0, save_last=True, every_n_train_steps=every_n_train_steps
         )
+        self._between_batches = False  # whether a save now resumes exactly (see on_exception)
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int
+    ) -> None:
+        self._between_batches = False
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         if batch_idx + 1 == trainer.num_training_batches:
             return  # the epoch-end save comes next
+        self._between_batches = True
         every = checkpoint_step_interval(self)
         if trainer.global_step // every > last_saved_step(self) // every:
             save_last_checkpoint(self, trainer)
@@ -56,6 +69,15 @@ class LastCheckpoint(ModelCheckpoint):
         if saves_at_train_epoch_end(self, trainer):  # no validation follows
             save_last_checkpoint(self, trainer)
 
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._between_batches = False
+
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not saves_at_train_epoch_end(self, trainer):
+            save_last_checkpoint(self, trainer)
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        if isinstance(exception, SIGTERMException) and self._between_batches:
             save_last_checkpoint(self, trainer)

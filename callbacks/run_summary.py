@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from torchmetrics import MinMetric
 
 from callbacks.wandb_media import log_table, set_summary
 from labkit.results_table import print_results_table
+from labkit.run_record import write_summary
 from nets.parameter_count import count_parameters
 
 # Test metrics and training times, the torch side's and a NumPy twin's (callbacks/numpy_twin_training).
@@ -98,14 +99,19 @@ class RunSummary(pl.Callback):
             "epochs": trainer.current_epoch,
             "params_total": count_parameters(pl_module),
             "wall_time_s": round(self._wall_time(), 2),
-            "checkpoint": str(Path(tested).resolve()) if tested else None,
-            "run_dir": str(self.out_dir.resolve()),
+            # Relative to the run dir when it is inside it: the record stays true when the dir moves.
+            "checkpoint": _relative_to(tested, self.out_dir) if tested else None,
         }
         if self.fitted:
             summary.update(self.best_val)
-        (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_summary(self.out_dir, summary)
 
         print_results_table(self.title, summary)
         rows = [[k, str(v)] for k, v in summary.items()]
         log_table(trainer, "final_metrics", columns=["metric", "value"], rows=rows)
         set_summary(trainer, {f"final/{k}": v for k, v in metrics.items()})
+
+
+def _relative_to(path: str, folder: Path) -> str:
+    resolved, folder = Path(path).resolve(), folder.resolve()
+    return os.path.relpath(resolved, folder) if resolved.is_relative_to(folder) else str(resolved)

@@ -11,6 +11,8 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 from rich.console import Console
 
+from labkit.atomic_files import write_text
+
 
 class TimeToAccuracy(pl.Callback):
     """After every training epoch, measures test accuracy and records when it first hits ``target``.
@@ -69,7 +71,7 @@ class TimeToAccuracy(pl.Callback):
 
     @rank_zero_only
     def _report(self, trainer: pl.Trainer) -> None:
-        (self.out_dir / "time_to_accuracy.json").write_text(json.dumps(self.reached, indent=2))
+        write_text(self.out_dir / "time_to_accuracy.json", json.dumps(self.reached, indent=2))
         for logger in trainer.loggers:
             logger.log_metrics(
                 {"time_to_target_s": self.reached["time_to_target_s"]}, step=trainer.global_step

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torchmetrics import Metric
 
+from labkit.checkpoint_io import verify_checksum
 from labkit.errors import ConfigError
 
 
@@ -18,6 +19,7 @@ def resume_path(
     """``ckpt_path`` if given; with ``resume``, the run dir's ``checkpoints/last.ckpt``; else None.
 
     Without training (``train=false``) there is only a checkpoint to evaluate: ``ckpt_path``.
+    The checkpoint returned matches the checksum written with it (``labkit.checkpoint_io``).
     """
     if not train and not ckpt_path:
         raise ConfigError(
@@ -30,6 +32,7 @@ def resume_path(
             raise ConfigError(
                 f"ckpt_path={ckpt_path} does not exist. Give the path of a .ckpt file."
             )
+        verify_checksum(ckpt_path)
         return ckpt_path
     if not resume:
         return None
@@ -40,7 +43,38 @@ def resume_path(
             f"dir: python train.py <same overrides> resume=true hydra.run.dir=<that run dir>, "
             f"or start from any checkpoint with ckpt_path=<file>."
         )
+    verify_checksum(last)
     return str(last)
+
+
+def tested_checkpoint(callback: Any, run_dir: str) -> str | None:
+    """The best checkpoint of a fit (``callback``: its ModelCheckpoint, or None): a file in ``run_dir``.
+
+    Refuses a path outside the run dir, which only a checkpoint state from another dir can
+    hold: testing that file would report another run's weights as this run's.
+    """
+    best = getattr(callback, "best_model_path", "") or None
+    if best is None:
+        return None
+    inside = Path(best).resolve().is_relative_to(Path(run_dir).resolve())
+    if not inside or not Path(best).is_file():
+        raise ConfigError(
+            f"The best checkpoint of this run should be in {run_dir}/checkpoints, but the "
+            f"checkpoint state points at {best}. Test this run's own file with: python train.py "
+            f"<overrides> train=false ckpt_path={run_dir}/checkpoints/best.ckpt"
+        )
+    return best
+
+
+def checkpoint_position(path: str | Path) -> str | None:
+    """Where checkpoint ``path`` stands, e.g. ``"step 24 (epoch 1)"``; None if it is not there."""
+    if not Path(path).is_file():
+        return None
+    try:
+        checkpoint = read_checkpoint(str(path))
+    except ConfigError:
+        return None
+    return f"step {checkpoint.get('global_step')} (epoch {checkpoint.get('epoch')})"
 
 
 def read_checkpoint(path: str) -> dict[str, Any]:

@@ -8,9 +8,14 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from labkit.errors import ConfigError
 
+FLOAT32_MAX = 3.4028234663852886e38
+
 # key name -> (test, what it must be, a valid example). Checked wherever the key appears.
 RULES: dict[str, tuple[Callable[[object], bool], str, str]] = {
-    "lr": (lambda v: _num(v) and v > 0, "a number > 0", "0.001"),
+    # Finite in float32, the precision the optimizers hold it in: 1e300 would be inf there.
+    "lr": (lambda v: _num(v) and 0 < v <= FLOAT32_MAX, "a finite number > 0", "0.001"),
+    "seed": (lambda v: _int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)", "42"),
+    "split_seed": (lambda v: _int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)", "12345"),
     "batch_size": (lambda v: _int(v) and v > 0, "an integer > 0", "128"),
     "eval_batch_size": (lambda v: _int(v) and v > 0, "an integer > 0", "1000"),
     "max_epochs": (

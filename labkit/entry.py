@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -24,6 +23,15 @@ from rich.console import Console
 
 from labkit.config_checks import check_config, check_entry
 from labkit.errors import LabkitError
+from labkit.interrupts import RunInterrupted, stop_on_signals
+from labkit.run_dir_lock import global_rank, run_dir_lock
+from labkit.run_record import (
+    SUMMARY_FILE,
+    log_to_files,
+    read_summary,
+    record_end,
+    write_config_record,
+)
 
 T = TypeVar("T")
 
@@ -67,11 +75,19 @@ def run_or_explain(task: Callable[[], T]) -> T:
         sys.exit(2)
 
 
-def _sweep_job_dir() -> Path | None:
-    """The run dir of this job when the process runs a sweep (``-m``), else None."""
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+def _hydra_job() -> tuple[Path | None, bool]:
+    """This job's run dir (None outside ``@hydra.main``) and whether it is a job of a sweep."""
+    if not HydraConfig.initialized():
+        return None, False
+    hydra_cfg = HydraConfig.get()
+    return Path(hydra_cfg.runtime.output_dir), hydra_cfg.mode == RunMode.MULTIRUN
+
+
+def _summary_stamp(run_dir: Path) -> int | None:
+    try:
+        return (run_dir / SUMMARY_FILE).stat().st_mtime_ns
+    except OSError:
         return None
-    return Path(HydraConfig.get().runtime.output_dir)
 
 
 def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[str, float]:
@@ -82,33 +98,81 @@ def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[s
     (its ``entry:`` key) and that every value is in range (``labkit.config_checks.RULES``). So
     these errors come before the task's heavy imports. ``kwargs`` go to the task.
 
-    A user error (a config value, a diverged loss) in a single run ends the process with one
-    message and exit status 2. In a job of a sweep it prints the message, leaves
-    ``{"status": "failed", "error": ...}`` in the job's ``summary.json`` (unless the task already
-    wrote one) and returns ``{}``, so the sweep goes on to its next job.
+    Around the task, the run dir is locked (``labkit.run_dir_lock``), its config recorded
+    (``labkit.run_record``) and SIGTERM/SIGINT handled (``labkit.interrupts``). ``resume=true``
+    on a finished run changes nothing and returns its summary's figures.
+
+    A user error (a config value, a diverged loss) ends the run with one message; unless the
+    task recorded it already, it goes into summary.json (``failed``) and the run's log file,
+    except for a resume that was refused, which leaves the run's record as it was. A single run
+    then exits with status 2; a job of a sweep returns ``{}``, so the sweep goes on. A signal
+    ends the process with status 128 + its number, the run recorded ``interrupted``.
     """
-
-    def checked_task() -> dict[str, float]:
-        check_entry(cfg, entry)
-        check_config(cfg)
-        module, _, name = task.rpartition(".")
-        return getattr(importlib.import_module(module), name)(cfg, **kwargs)
-
-    job_dir = _sweep_job_dir()
-    if job_dir is None:
-        return run_or_explain(checked_task)
+    run_dir, sweep_job = _hydra_job()
+    if run_dir is None or global_rank() != 0:
+        # Composed outside Hydra's entry (a notebook): no run dir to manage. Or one of DDP's
+        # other processes, which joins the run that rank zero locked and records.
+        return run_or_explain(lambda: _checked_task(cfg, entry, task, kwargs))
+    stamp = _summary_stamp(run_dir)
+    resuming = bool(cfg.get("resume", False)) and cfg.get("train", True)
     try:
-        return checked_task()
+        with stop_on_signals(), run_dir_lock(run_dir):
+            if resuming and (finished := _finished_metrics(run_dir)) is not None:
+                return finished
+            write_config_record(run_dir, cfg, HydraConfig.get(), resuming)
+            try:
+                return _checked_task(cfg, entry, task, kwargs)
+            except RunInterrupted as err:
+                if _summary_stamp(run_dir) == stamp:
+                    record_end(run_dir, "interrupted", str(err))
+                raise
+            except Exception as err:
+                user_error = _user_error(err)
+                if user_error is not None and _summary_stamp(run_dir) == stamp:
+                    if resuming:  # refused before it ran: the run's record stays as it was
+                        log_to_files(f"resume refused: {user_error}")
+                    else:
+                        record_end(run_dir, "failed", user_error)
+                raise
+    except RunInterrupted as err:
+        _explain(str(err))
+        sys.exit(err.exit_code)
     except Exception as err:
         user_error = _user_error(err)
         if user_error is None:
             raise
+        if not sweep_job:
+            _explain(user_error)
+            sys.exit(2)
         _explain(f"{user_error} (this job of the sweep failed; the sweep goes on)")
-        summary = job_dir / "summary.json"
-        if not summary.exists():
-            failure = {"status": "failed", "error": user_error}
-            summary.write_text(json.dumps(failure, indent=2) + "\n")
         return {}
+
+
+def _checked_task(cfg: DictConfig, entry: str, task: str, kwargs: dict) -> dict[str, float]:
+    check_entry(cfg, entry)
+    check_config(cfg)
+    module, _, name = task.rpartition(".")
+    return getattr(importlib.import_module(module), name)(cfg, **kwargs)
+
+
+def _finished_metrics(run_dir: Path) -> dict[str, float] | None:
+    """A finished run's figures from its summary.json, announced; None if it is not finished."""
+    summary = read_summary(run_dir)
+    if not summary or summary.get("status") != "finished" or summary.get("job") == "eval":
+        return None
+    metrics = {
+        k: float(v)
+        for k, v in summary.items()
+        if "/" in k and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k.startswith("test/"))
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold]{run_dir} is a finished run[/] ({shown or 'see its summary.json'}): resume=true "
+        "has nothing to continue, and nothing was changed. To train it longer, start a new run "
+        f"from its weights: python train.py <overrides> ckpt_path={run_dir}/checkpoints/best.ckpt",
+        highlight=False,
+    )
+    return metrics
 
 
 def skip_garbage_collection_at_exit() -> None:

@@ -10,6 +10,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from labkit.atomic_files import write_with
+
 Series = Mapping[str, Sequence[tuple[float, float]]]
 # A fixed title height: with the default (auto) one, matplotlib measures every tick label of the
 # axes to place the title, about a quarter of the time a small figure takes to draw.
@@ -65,10 +67,7 @@ def save_curve_panels(
         top=0.82 if suptitle else 0.9,
         wspace=0.28,
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def _as_displayable(
@@ -131,10 +130,7 @@ def save_image_grid(
     ax.set_axis_off()
     ax.set_title(title, fontsize=10, y=TITLE_Y)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9)  # not tight_layout: 2x slower
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def save_scatter(
@@ -177,10 +173,7 @@ def save_scatter(
         title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=4, fontsize=8
     )
     fig.subplots_adjust(left=0.1, right=0.8, bottom=0.1, top=0.9)  # not tight_layout: 2x slower
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def save_error_bars(
@@ -206,7 +199,11 @@ def save_error_bars(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.25, top=0.9)  # not tight_layout: 2x slower
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` (format from its suffix) beside it, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    write_with(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png"))
     return path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 import warnings
 from argparse import Namespace
 from pathlib import Path
@@ -12,6 +12,8 @@ from typing import Any
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 from torch import Tensor
+
+from labkit.atomic_files import append_whole, atomic_open
 
 
 class ResumableCSVLogger(Logger):
@@ -76,11 +78,16 @@ class ResumableCSVLogger(Logger):
         if self._columns is None:
             self._start_file(row["step"])
         if row.keys() <= set(self._columns):
-            with self.path.open("a", newline="") as f:
-                csv.DictWriter(f, fieldnames=self._columns).writerow(row)
+            self._append(row)
         else:  # a new column: the header changes, so the file is written again
             _, rows = self._read()
             self._rewrite(sorted(set(self._columns) | row.keys()), [*rows, row])
+
+    def _append(self, row: dict) -> None:
+        """Add one whole row (``append_whole``); a changed header is a rewrite (``_rewrite``)."""
+        text = io.StringIO()
+        csv.DictWriter(text, fieldnames=self._columns).writerow(row)
+        append_whole(self.path, text.getvalue())
 
     def _start_file(self, step: int) -> None:
         columns, rows = self._read()
@@ -108,13 +115,10 @@ class ResumableCSVLogger(Logger):
         return len(self._read()[1])
 
     def _rewrite(self, columns: list[str], rows: list[dict]) -> None:
-        """Replace the file in one step (write a temporary file, then rename): a kill keeps one or the other."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
+        """Replace the file in one step (written beside it, then renamed): a kill keeps one or the other."""
+        with atomic_open(self.path, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns)
             if columns:
                 writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.path)
         self._columns = columns

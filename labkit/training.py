@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,21 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
 
-from labkit.checkpoints import check_checkpoint_fits, load_weights, resume_path
+from labkit.checkpoint_io import ChecksummedCheckpointIO
+from labkit.checkpoints import (
+    check_checkpoint_fits,
+    checkpoint_position,
+    load_weights,
+    resume_path,
+    tested_checkpoint,
+)
 from labkit.config_checks import check_config, check_entry
 from labkit.device_checks import check_devices
+from labkit.errors import LabkitError
+from labkit.interrupts import RunInterrupted, received_signal
 from labkit.optimized_metric import check_optimized_metric
 from labkit.run_plan import RunPlanInCheckpoints, check_resume_keeps_plan, run_plan
+from labkit.run_record import record_end
 from labkit.runtime import set_threads, skip_gpu_probe_without_gpus
 from labkit.wandb_run_id import wandb_run_id
 
@@ -88,7 +99,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         # LearningRateMonitor would stop the run at its start.
         callbacks = [cb for cb in callbacks if not isinstance(cb, LearningRateMonitor)]
     trainer: pl.Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers, **_step_options_to_model(cfg, model)
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=loggers,
+        plugins=[ChecksummedCheckpointIO()],
+        **_step_options_to_model(cfg, model),
     )
 
     try:
@@ -103,15 +118,45 @@ def train(cfg: DictConfig) -> dict[str, float]:
         if cfg.get("test", True):
             # After a fit, its best checkpoint; in an evaluation, the weights loaded above.
             callback = trainer.checkpoint_callback if fitting else None
-            best = (callback.best_model_path if callback else "") or None
+            best = tested_checkpoint(callback, cfg.paths.output_dir)
             trainer.test(model, datamodule=datamodule, ckpt_path=best)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
     except BaseException as err:
-        _record_failure(cfg.paths.output_dir, err)
-        _close_wandb(exit_code=1)  # marks the W&B run as failed
-        raise
+        signum = received_signal() or (
+            signal.SIGINT if isinstance(err, KeyboardInterrupt) else None
+        )
+        if signum is None:
+            record_end(Path(cfg.paths.output_dir), "failed", _failure_text(err))
+            _close_wandb(exit_code=1)  # marks the W&B run as failed
+            raise
+        detail = _record_interruption(Path(cfg.paths.output_dir), signum)
+        _close_wandb(exit_code=128 + signum)
+        raise RunInterrupted(signum, detail) from err
     _close_wandb(exit_code=0)
     return metrics
+
+
+def _failure_text(err: BaseException) -> str:
+    """A user error's own message (what the console showed); otherwise the exception's type too."""
+    return str(err) if isinstance(err, LabkitError) else f"{type(err).__name__}: {err}"
+
+
+def _record_interruption(run_dir: Path, signum: int) -> str:
+    """Record the run ``interrupted`` in summary.json; returns the sentence on how to continue."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+    position = checkpoint_position(last)
+    command = " ".join(
+        ["python", Path(sys.argv[0]).name]
+        + [a for a in sys.argv[1:] if not a.startswith(("resume=", "hydra.run.dir="))]
+        + ["resume=true", f"hydra.run.dir={run_dir}"]
+    )
+    if position is None:
+        detail = "No checkpoint was saved yet: run it again from the start."
+    else:
+        detail = f"checkpoints/last.ckpt holds {position}; continue with: {command}"
+    name = signal.Signals(signum).name
+    record_end(run_dir, "interrupted", f"{name}: {detail}", signal=name)
+    return detail
 
 
 def _step_options_to_model(cfg: DictConfig, model: pl.LightningModule) -> dict[str, Any]:
@@ -146,12 +191,6 @@ def _start_wandb_service_in_background(offline: bool) -> None:
     threading.Thread(
         target=wandb.setup, kwargs={"settings": settings}, name="wandb-setup", daemon=True
     ).start()
-
-
-def _record_failure(output_dir: str, err: BaseException) -> None:
-    """Leave the failure in the run dir, beside metrics.csv, for readers without W&B."""
-    status = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
-    (Path(output_dir) / "summary.json").write_text(json.dumps(status, indent=2) + "\n")
 
 
 def _close_wandb(exit_code: int) -> None:

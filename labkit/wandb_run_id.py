@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pytorch_lightning.utilities import rank_zero_only
 
+from labkit.atomic_files import write_text
+
 ID_FILE = Path("wandb") / "run_id.txt"
 _ID_CHARS = string.ascii_lowercase + string.digits  # the alphabet of W&B's own run ids
 
@@ -24,6 +26,5 @@ def wandb_run_id(output_dir: str, resume: bool) -> str:
         return path.read_text().strip()
     run_id = "".join(secrets.choice(_ID_CHARS) for _ in range(8))
     if rank_zero_only.rank == 0:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(run_id + "\n")
+        write_text(path, run_id + "\n")
     return run_id

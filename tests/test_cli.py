@@ -15,7 +15,7 @@ def test_help_lists_the_experiments(tmp_path):
     ("args", "expected"),
     [
         (["experiment=no_such_thing"], "Could not find 'experiment/no_such_thing'"),
-        (["model.optimizer.lr=-0.01"], "model.optimizer.lr must be a number > 0, got -0.01"),
+        (["model.optimizer.lr=-0.01"], "model.optimizer.lr must be a finite number > 0, got -0.01"),
         (
             ["paths.data_dir=/nonexistent/place", "data.download=false"],
             "MNIST (train) not found. Looked for:\n  /nonexistent/place/MNIST/raw/",

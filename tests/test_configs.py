@@ -46,7 +46,7 @@ def test_torch_experiment_builds_its_datamodule_and_model(name, make_cfg):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("model.optimizer.lr=-0.01", r"model.optimizer.lr must be a number > 0, got -0.01"),
+        ("model.optimizer.lr=-0.01", r"model.optimizer.lr must be a finite number > 0, got -0.01"),
         ("data.batch_size=0", r"data.batch_size must be an integer > 0"),
         ("trainer.max_epochs=0", r"trainer.max_epochs must be an integer > 0"),
         ("steps_per_execution=0", r"steps_per_execution must be an integer >= 1, got 0"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labkit.atomic_files import write_text
 from labkit.probe.findings import ProbeFindings
 from numpy_experiments.markdown_table import markdown_table
 
@@ -196,5 +197,5 @@ def render_report(f: ProbeFindings) -> str:
 
 
 def write_report(path: Path, findings: ProbeFindings) -> Path:
-    path.write_text(render_report(findings))
+    write_text(path, render_report(findings))
     return path
