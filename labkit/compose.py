@@ -16,11 +16,12 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
 
 
 def compose_run_config(
-    overrides: Sequence[str], output_dir: str | Path, config_name: str = "train"
+    overrides: Sequence[str], output_dir: str | Path, config_name: str = "train", job_num: int = 0
 ) -> DictConfig:
     """The config ``python <entry>.py <overrides>`` would get, with its run dir at ``output_dir``.
 
-    Hydra's runtime config is set too, so ``${hydra:runtime.output_dir}`` resolves as in a real run.
+    Hydra's runtime config is set too, so ``${hydra:runtime.output_dir}`` resolves as in a real
+    run; ``job_num``: the job's number in a sweep (``hydra.job.num``).
     """
     register_resolvers()
     GlobalHydra.instance().clear()
@@ -28,7 +29,7 @@ def compose_run_config(
         cfg = compose(config_name, overrides=list(overrides), return_hydra_config=True)
     with open_dict(cfg):
         cfg.hydra.runtime.output_dir = str(output_dir)
-        cfg.hydra.job.num = 0
+        cfg.hydra.job.num = job_num
     HydraConfig.instance().set_config(cfg)
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     return cfg

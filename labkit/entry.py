@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
@@ -58,9 +58,16 @@ def _user_error(err: BaseException) -> str | None:
     return None
 
 
-def _explain(message: str) -> None:
+def explain(message: str) -> None:
+    """Print a user error as the one line ``error: <message>`` on stderr."""
     # soft_wrap: a message a script may grep for stays on one line, whatever the width.
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+
+
+def refuse(message: str) -> NoReturn:
+    """End the process on a user error outside a run (a launcher's setting): one line, status 2."""
+    explain(message)
+    sys.exit(2)
 
 
 def run_or_explain(task: Callable[[], T]) -> T:
@@ -71,7 +78,7 @@ def run_or_explain(task: Callable[[], T]) -> T:
         user_error = _user_error(err)
         if user_error is None:
             raise
-        _explain(user_error)
+        explain(user_error)
         sys.exit(2)
 
 
@@ -135,16 +142,16 @@ def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[s
                         record_end(run_dir, "failed", user_error)
                 raise
     except RunInterrupted as err:
-        _explain(str(err))
+        explain(str(err))
         sys.exit(err.exit_code)
     except Exception as err:
         user_error = _user_error(err)
         if user_error is None:
             raise
         if not sweep_job:
-            _explain(user_error)
+            explain(user_error)
             sys.exit(2)
-        _explain(f"{user_error} (this job of the sweep failed; the sweep goes on)")
+        explain(f"{user_error} (this job of the sweep failed; the sweep goes on)")
         return {}
 
 

@@ -48,7 +48,7 @@ def _swept_keys() -> set[str]:
     params = HydraConfig.get().sweeper.get("params") or {}
     keys = set(params)
     parser = OverridesParser.create()
-    for arg in sys.argv[1:]:
+    for arg in _sweep_command_line():
         if "=" not in arg or arg.startswith("-"):
             continue
         try:
@@ -58,6 +58,18 @@ def _swept_keys() -> set[str]:
         if override.is_sweep_override():
             keys.add(override.key_or_group)
     return keys
+
+
+def _sweep_command_line() -> list[str]:
+    """The sweep's overrides as typed: from its multirun.yaml, which a job in a pool's process
+    (whose own command line is the pool worker's) reads too; else this process's arguments."""
+    record = Path(HydraConfig.get().sweep.dir) / "multirun.yaml"
+    if record.is_file():
+        try:
+            return [str(o) for o in OmegaConf.load(record).hydra.overrides.task]
+        except Exception:  # a damaged record: the command line is the next best source
+            pass
+    return sys.argv[1:]
 
 
 def wandb_name(task_name: str) -> str:
@@ -87,8 +99,40 @@ def wandb_tags(tags: list[str], train: bool) -> list[str]:
     return [*tags, *([] if train else ["eval"])]
 
 
+def pool_threads() -> int | None:
+    """A joblib pool job's share of the cores (``labkit.job_pool``); None elsewhere."""
+    from labkit.job_pool import threads_for_this_job
+
+    return threads_for_this_job()
+
+
+def pool_devices(devices: int) -> object:
+    """A joblib pool job's own GPU on a machine with several (``labkit.job_pool``); else ``devices``."""
+    from labkit.job_pool import devices_for_this_job
+
+    return devices_for_this_job(devices)
+
+
+def slurm_tasks_per_node(devices: object) -> int:
+    """SLURM tasks per node for ``trainer.devices`` (``labkit.slurm_jobs``)."""
+    from labkit.slurm_jobs import tasks_per_node
+
+    return tasks_per_node(devices)
+
+
+def slurm_gpus_per_node(accelerator: str, devices: object) -> int | None:
+    """SLURM GPUs per node for the trainer (``labkit.slurm_jobs``)."""
+    from labkit.slurm_jobs import gpus_per_node
+
+    return gpus_per_node(accelerator, devices)
+
+
 def register_resolvers() -> None:
     for name, fn in (
+        ("slurm_tasks_per_node", slurm_tasks_per_node),
+        ("slurm_gpus_per_node", slurm_gpus_per_node),
+        ("pool_threads", pool_threads),
+        ("pool_devices", pool_devices),
         ("wandb_offline", wandb_offline),
         ("wandb_group", wandb_group),
         ("wandb_name", wandb_name),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import hydra
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import LearningRateMonitor
 from pytorch_lightning.loggers import WandbLogger
@@ -146,9 +146,7 @@ def _record_interruption(run_dir: Path, signum: int) -> str:
     last = run_dir / "checkpoints" / "last.ckpt"
     position = checkpoint_position(last)
     command = " ".join(
-        ["python", Path(sys.argv[0]).name]
-        + [a for a in sys.argv[1:] if not a.startswith(("resume=", "hydra.run.dir="))]
-        + ["resume=true", f"hydra.run.dir={run_dir}"]
+        ["python train.py", *_job_overrides(), "resume=true", f"hydra.run.dir={run_dir}"]
     )
     if position is None:
         detail = "No checkpoint was saved yet: run it again from the start."
@@ -157,6 +155,13 @@ def _record_interruption(run_dir: Path, signum: int) -> str:
     name = signal.Signals(signum).name
     record_end(run_dir, "interrupted", f"{name}: {detail}", signal=name)
     return detail
+
+
+def _job_overrides() -> list[str]:
+    """This run's own overrides (a sweep job's: its values), as on its command line."""
+    if not HydraConfig.initialized():
+        return ["<overrides>"]
+    return [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
 
 
 def _step_options_to_model(cfg: DictConfig, model: pl.LightningModule) -> dict[str, Any]:
