@@ -8,9 +8,25 @@ SLURM environment reads each task's rank from SLURM's variables.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from labkit.entry import refuse
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def make_checkout_importable() -> None:
+    """Put this checkout on ``PYTHONPATH``, which submitit's job processes inherit.
+
+    A submitit job unpickles its task in a new ``python -m submitit.core._submit`` process,
+    started in the sweep's working directory: from anywhere but the checkout, ``labkit`` (and
+    every module a config names) would not import there.
+    """
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(CHECKOUT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(CHECKOUT), *paths])
 
 
 def tasks_per_node(devices: Any) -> int:

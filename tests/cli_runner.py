@@ -24,10 +24,13 @@ def run_train(
     labkit_data: Path | None = None,
     timeout: int = 300,
     wandb_env: bool = True,
+    pythonpath: bool = True,
 ) -> subprocess.CompletedProcess:
-    """``wandb_env=False`` runs with no WANDB_* variables at all, as on a fresh user machine."""
+    """``wandb_env=False`` runs with no WANDB_* variables at all, as on a fresh user machine;
+    ``pythonpath=False`` without the checkout on PYTHONPATH, as a user runs it from elsewhere."""
     env = {k: v for k, v in os.environ.items() if k != "LABKIT_DATA" and not k.startswith("WANDB")}
-    env.update({"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    env.pop("PYTHONPATH", None)
+    env.update({"OMP_NUM_THREADS": "1", **({"PYTHONPATH": str(ROOT)} if pythonpath else {})})
     if wandb_env:
         env["WANDB_MODE"] = "offline"
     if labkit_data is not None:

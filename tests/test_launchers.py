@@ -83,6 +83,7 @@ def test_submitit_local_runs_each_job_in_its_own_process_with_the_same_records(
         "hydra.sweep.dir=sweep",
         labkit_data=tiny_data_root,
         timeout=600,
+        pythonpath=False,  # started outside the checkout: each job's process must find labkit
     )
     assert done.returncode == 0, done.stderr[-3000:]
     sweep = tmp_path / "sweep"

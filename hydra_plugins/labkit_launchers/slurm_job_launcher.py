@@ -7,6 +7,7 @@ import shutil
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
 
 from labkit.entry import refuse
+from labkit.slurm_jobs import make_checkout_importable
 
 
 class SlurmJobLauncher(SlurmLauncher):
@@ -19,4 +20,5 @@ class SlurmJobLauncher(SlurmLauncher):
                 "machine. Run the sweep on the cluster's login node (where sbatch is), or run it "
                 "here with hydra/launcher=joblib (a local pool) or hydra/launcher=submitit_local."
             )
+        make_checkout_importable()
         return super().launch(job_overrides, initial_job_idx)
