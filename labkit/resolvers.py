@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 
 from labkit.wandb_mode import decide_offline
 
@@ -94,9 +94,13 @@ def wandb_job_type(train: bool) -> str:
     return "train" if train else "eval"
 
 
-def wandb_tags(tags: list[str], train: bool) -> list[str]:
-    """The experiment's tags, plus ``eval`` for a run that only tests a checkpoint."""
-    return [*tags, *([] if train else ["eval"])]
+def wandb_tags(tags: list[str], train: bool) -> ListConfig:
+    """The experiment's tags, plus ``eval`` for a run that only tests a checkpoint.
+
+    A ListConfig, not a list: ``OmegaConf.resolve`` (``--cfg job --resolve``) cannot put a
+    plain list where the interpolation was.
+    """
+    return OmegaConf.create([*tags, *([] if train else ["eval"])])
 
 
 def pool_threads() -> int | None:
@@ -110,7 +114,8 @@ def pool_devices(devices: int) -> object:
     """A joblib pool job's own GPU on a machine with several (``labkit.job_pool``); else ``devices``."""
     from labkit.job_pool import devices_for_this_job
 
-    return devices_for_this_job(devices)
+    value = devices_for_this_job(devices)
+    return OmegaConf.create(value) if isinstance(value, list) else value  # see wandb_tags
 
 
 def slurm_tasks_per_node(devices: object) -> int:

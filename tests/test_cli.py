@@ -57,3 +57,10 @@ def test_without_any_wandb_setting_a_run_goes_offline_and_never_asks_for_a_login
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert list((tmp_path / "run" / "wandb").glob("offline-run-*/run-*.wandb"))
+
+
+def test_hydra_prints_the_resolved_config(tmp_path):
+    # A resolver that returned a plain list (the W&B tags) made --resolve fail with a traceback.
+    done = run_train(tmp_path, "--cfg", "job", "--resolve")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "    tags:\n    - mnist\n    - mlp\n    job_type: train" in done.stdout  # logger.wandb
