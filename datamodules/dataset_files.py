@@ -28,6 +28,7 @@ from labkit.atomic_files import (
     WriteError,
     atomic_open,
     free_space,
+    fsync_path,
     part_path,
     remove_orphaned_parts,
 )
@@ -210,7 +211,7 @@ def download_through_staging(data_dir: Path, download: Callable[[Path], None]) -
     Raises:
         WriteError: ``data_dir`` could not take the files (read-only, no permission, full).
     """
-    remove_orphaned_staging(data_dir)
+    remove_orphaned_parts(data_dir)  # what a killed download staged
     staging = part_path(data_dir / STAGING_NAME)
     shutil.rmtree(staging, ignore_errors=True)  # what a failed download of this process left
     try:
@@ -224,17 +225,6 @@ def download_through_staging(data_dir: Path, download: Callable[[Path], None]) -
         _move_tree(staging, data_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def remove_orphaned_staging(data_dir: Path) -> list[Path]:
-    """Delete the staging folders in ``data_dir`` whose download process is gone; returns them."""
-    removed = []
-    for folder in data_dir.glob(f"{STAGING_NAME}.*.part"):
-        pid = folder.name[len(STAGING_NAME) + 1 : -len(".part")]
-        if folder.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
 
 
 def _move_tree(source: Path, target: Path) -> None:
@@ -252,7 +242,7 @@ def _move_tree(source: Path, target: Path) -> None:
         try:
             _fsync_tree(entry)
             os.replace(entry, destination)
-            _fsync(target)
+            fsync_path(target)
         except OSError as err:
             if entry.is_dir() and err.errno in (errno.ENOTEMPTY, errno.EEXIST):
                 _move_tree(entry, destination)  # another run's download landed there meanwhile
@@ -263,37 +253,7 @@ def _move_tree(source: Path, target: Path) -> None:
 def _fsync_tree(path: Path) -> None:
     """fsync ``path`` and, for a folder, everything in it: the data before the rename."""
     for item in [*path.rglob("*"), path] if path.is_dir() else [path]:
-        _fsync(item)
-
-
-def _fsync(path: Path) -> None:
-    """fsync one file or folder; a folder that cannot be synced is skipped, a file raises."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # some filesystems do not open folders; the data are written all the same
-        if path.is_dir():
-            return
-        raise
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not path.is_dir():
-            raise
-    finally:
-        os.close(fd)
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs on this machine (ours always does)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
+        fsync_path(item)
 
 
 # --- looking for files ----------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def atomic_open(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterat
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, path)
-        _fsync_folder(path.parent)
+        fsync_path(path.parent)
     except OSError as err:
         partial.unlink(missing_ok=True)
         raise write_error(path, err) from err
@@ -128,23 +128,31 @@ def append_whole(path: str | Path, text: str) -> None:
         os.close(fd)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync one file or folder: a file that cannot be synced raises, a folder is skipped.
+
+    Some filesystems do not open or sync folders; the files' own data are synced all the same.
+    """
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some filesystems do not open folders; the rename itself has happened
-        return
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if path.is_dir():
+            return
+        raise
     try:
         os.fsync(fd)
     except OSError:
-        pass
+        if not path.is_dir():
+            raise
     finally:
         os.close(fd)
 
 
 def remove_orphaned_parts(folder: str | Path) -> list[Path]:
-    """Delete the ``*.<pid>.part`` files in ``folder`` whose writing process is gone; returns them.
+    """Delete the ``*.<pid>.part`` files (and folders: a staged download) in ``folder`` whose
+    writing process is gone; returns them.
 
-    A part file whose process still runs (another run building the same cache) is left alone.
+    A part whose process still runs (another run building the same cache) is left alone.
     """
     removed = []
     folder = Path(folder)
@@ -152,17 +160,21 @@ def remove_orphaned_parts(folder: str | Path) -> list[Path]:
         return removed
     for partial in folder.glob(f"*{PART_SUFFIX}"):
         pid = partial.name[: -len(PART_SUFFIX)].rsplit(".", 1)[-1]
-        if pid.isdigit() and _process_alive(int(pid)):
+        if pid.isdigit() and process_alive(int(pid)):
             continue
         try:
-            partial.unlink()
+            if partial.is_dir():
+                shutil.rmtree(partial)
+            else:
+                partial.unlink()
         except OSError:
             continue  # a read-only folder: nothing this run can clean
         removed.append(partial)
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this machine (this one always does)."""
     if pid == os.getpid():
         return True
     try:

@@ -154,14 +154,14 @@ def test_an_unwritable_data_dir_ends_in_one_message_naming_it_and_the_config_key
     assert "Traceback" not in shown
 
 
-def _resolve(tmp_path, download):
+def _resolve(tmp_path, download, wanted: str = "d/raw/images"):
     return resolve_dataset_files(
-        ["d/raw/images"],
+        [wanted],
         what="Tiny (train)",
         data_dir=tmp_path / "cache",
         labkit_data=None,
         download=download,
-        how_to_get="set LABKIT_DATA to a folder holding d/raw/.",
+        how_to_get=f"set LABKIT_DATA to a folder holding {wanted}.",
     )
 
 
@@ -212,13 +212,6 @@ def test_a_download_into_a_folder_of_other_datasets_adds_its_file_and_keeps_thei
     def download(folder: Path) -> None:
         fetch_to_file(folder / "iml" / "ulu.csv", lambda f: f.write(b"x,y,z\n"))
 
-    (found,) = resolve_dataset_files(
-        ["iml/ulu.csv"],
-        what="ulu",
-        data_dir=tmp_path / "cache",
-        labkit_data=None,
-        download=download,
-        how_to_get="set LABKIT_DATA to a folder holding iml/ulu.csv.",
-    )
+    (found,) = _resolve(tmp_path, download, "iml/ulu.csv")
     assert found.read_bytes() == b"x,y,z\n" and kept.read_bytes() == b"the course's images"
     assert sorted(p.name for p in kept.parent.iterdir()) == ["bouba_kiki.npz", "ulu.csv"]

@@ -45,11 +45,10 @@ def test_tiny_mlp_run_leaves_metrics_plots_and_an_offline_wandb_run_without_torc
     assert "test/acc" in result.stdout and "train_wall_s" in result.stdout
 
 
-def test_tiny_linear_ae_run_writes_results_md_and_plots_without_torch(tmp_path):
-    points, _ = two_plane_points(400, np.random.default_rng(0))
+def _linear_ae_run(tmp_path, points, *overrides):
+    """A short numpy_linear_ae run on ``points``; returns ``(result, torch_loaded)``."""
     write_ulu_csv(tmp_path / "shared" / "iml" / "ulu.csv", points)
-    run_dir = tmp_path / "run"
-    result, torch_loaded = run_script(
+    return run_script(
         "train_numpy.py",
         tmp_path,
         "experiment=numpy_linear_ae",
@@ -59,8 +58,15 @@ def test_tiny_linear_ae_run_writes_results_md_and_plots_without_torch(tmp_path):
         "linear_ae.lr_sweep.num_lrs=3",
         "linear_ae.bottleneck.steps=40",
         "linear_ae.dropout.steps=40",
-        f"hydra.run.dir={run_dir}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        *overrides,
     )
+
+
+def test_tiny_linear_ae_run_writes_results_md_and_plots_without_torch(tmp_path):
+    points, _ = two_plane_points(400, np.random.default_rng(0))
+    run_dir = tmp_path / "run"
+    result, torch_loaded = _linear_ae_run(tmp_path, points)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not torch_loaded, "the train_numpy.py path imported torch"
     report = (run_dir / "results.md").read_text()
@@ -85,24 +91,6 @@ def test_missing_ulu_exits_with_code_2_and_one_message(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def _linear_ae_run(tmp_path, points, *overrides):
-    write_ulu_csv(tmp_path / "shared" / "iml" / "ulu.csv", points)
-    result, _ = run_script(
-        "train_numpy.py",
-        tmp_path,
-        "experiment=numpy_linear_ae",
-        f"paths.data_dir={tmp_path / 'cache'}",
-        f"paths.labkit_data={tmp_path / 'shared'}",
-        "numpy_data.download=false",
-        "linear_ae.lr_sweep.num_lrs=3",
-        "linear_ae.bottleneck.steps=40",
-        "linear_ae.dropout.steps=40",
-        f"hydra.run.dir={tmp_path / 'run'}",
-        *overrides,
-    )
-    return result
-
-
 def _assert_one_message_and_no_results(result, run_dir, expected):
     assert result.returncode == 2, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
@@ -117,7 +105,7 @@ def _assert_one_message_and_no_results(result, run_dir, expected):
 def test_ulu_with_a_1e30_outlier_exits_with_code_2_one_message_and_no_results_md(tmp_path):
     points, _ = two_plane_points(400, np.random.default_rng(0))
     points[4, 1] = 1e30  # the old run wrote a results.md full of inf, then a matplotlib traceback
-    result = _linear_ae_run(tmp_path, points)
+    result, _ = _linear_ae_run(tmp_path, points)
     _assert_one_message_and_no_results(
         result, tmp_path / "run", "outlier at row 5 (line 6), column y: 1e+30"
     )
@@ -127,7 +115,7 @@ def test_ulu_with_a_1e30_outlier_exits_with_code_2_one_message_and_no_results_md
 
 def test_a_diverging_autoencoder_stops_with_code_2_before_writing_results_md(tmp_path):
     points, _ = two_plane_points(400, np.random.default_rng(0))
-    result = _linear_ae_run(tmp_path, points, "linear_ae.bottleneck.lr=50")
+    result, _ = _linear_ae_run(tmp_path, points, "linear_ae.bottleneck.lr=50")
     _assert_one_message_and_no_results(
         result, tmp_path / "run", "linear_ae.bottleneck: the loss became inf at full-batch GD step"
     )
