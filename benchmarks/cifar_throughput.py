@@ -113,7 +113,7 @@ def plain_arm(cfg, warmup: int) -> float:
     """The same steps in plain torch: the DataModule's batches, the net, SGD, autocast."""
     pl.seed_everything(cfg.seed, workers=True)
     device = torch.device("cuda" if cfg.trainer.accelerator == "gpu" else "cpu")
-    datamodule = hydra.utils.instantiate(cfg.data, steps_per_execution=1)
+    datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
     if datamodule.on_device is not False:  # as the DataModule does under a Trainer

@@ -55,15 +55,11 @@ class NonFiniteLossGuard(pl.Callback):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         if loss is None:
             return
-        # One loss, or (K,) losses when the module runs K optimizer steps per Lightning step
-        # (steps self._step ... global_step - 1).
         loss = loss.detach()
         if self._reads_are_cheap(loss):
-            values = loss.flatten().tolist()
-            bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
-            if bad is not None:
-                step = self._step + bad
-                self._fail(trainer, f"{values[bad]} at step {step}", batch_idx, step)
+            value = loss.item()
+            if not math.isfinite(value):
+                self._fail(trainer, f"{value} at step {self._step}", batch_idx, self._step)
             self._checked_up_to = trainer.global_step - 1
             return
         finite = torch.isfinite(loss).all()

@@ -9,8 +9,8 @@ import pytorch_lightning as pl
 import torch
 
 from labkit.errors import ConfigError
-from labkit.lightning_internals import logger_step
-from labkit.numpy_bridge import Comparison, NumpyTwin, build_twin, compare, float64_reference
+from numpy_bridge.comparison import Comparison, compare
+from numpy_bridge.twin import NumpyTwin, build_twin, float64_reference
 
 BREACH_ACTIONS = ("warn", "raise")
 
@@ -22,8 +22,7 @@ class NumpyParityError(RuntimeError):
 class NumpyParityCallback(pl.Callback):
     """Every ``every_n_steps`` optimizer steps, compare the net with its ``numpy_ref`` twin.
 
-    On the batch about to be trained (``x: (N, C, H, W)``, ``y: (N,)`` class indices; with grouped
-    steps the group's first batch), both sides get the net's current weights in float64 and run
+    On the batch about to be trained (``x: (N, C, H, W)``, ``y: (N,)`` class indices), both sides get the net's current weights in float64 and run
     forward, the mean cross-entropy and backward: torch through autograd on a float64 copy of the
     net, NumPy through the twin's own ``backward``. The largest relative error of the logits, the
     loss and every parameter's gradient is logged as ``parity/logits``, ``parity/loss``,
@@ -70,21 +69,14 @@ class NumpyParityCallback(pl.Callback):
             self.twin = build_twin(net, np.float64)
             self.reference = float64_reference(net)
 
-    def due(self, step: int, steps: int) -> bool:
-        """Whether the optimizer steps ``step .. step + steps - 1`` hold a multiple of N."""
-        next_multiple = -(-step // self.every_n_steps) * self.every_n_steps
-        return next_multiple <= step + steps - 1
-
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int
     ) -> None:
-        group = batch if isinstance(batch, list) else [batch]
-        step = trainer.global_step
-        if not self.due(step, len(group)):
+        if trainer.global_step % self.every_n_steps:
             return
         message = None
         if trainer.is_global_zero:
-            message = self._check(trainer, pl_module, *group[0])
+            message = self._check(trainer, pl_module, *batch)
         if trainer.world_size > 1:
             message = trainer.strategy.broadcast(message, src=0)
         if message is None:
@@ -116,9 +108,9 @@ class NumpyParityCallback(pl.Callback):
         step = trainer.global_step
         metrics = {f"parity/{key}": value for key, value in comparison.errors.items()}
         metrics["parity/max"] = comparison.largest
-        # On the loggers' axis, beside this batch's train/loss (executions when steps are grouped).
+        # The step Lightning's loggers give this batch's train/loss.
         for logger in trainer.loggers:
-            logger.log_metrics(metrics, step=logger_step(trainer))
+            logger.log_metrics(metrics, step=step)
         self.history.append((step, comparison.largest))
         if comparison.culprit(self.tolerance) is None:
             return None

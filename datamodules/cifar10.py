@@ -8,7 +8,7 @@ import torch
 from datamodules import cifar10_files
 from datamodules.image_augment import random_crop, random_hflip
 from datamodules.in_memory import InMemoryDataModule
-from labkit.errors import ConfigError, DataError
+from labkit.errors import ConfigError
 
 
 class CIFAR10DataModule(InMemoryDataModule):
@@ -45,22 +45,14 @@ class CIFAR10DataModule(InMemoryDataModule):
             raise ConfigError(f"data.crop_padding must be an integer >= 0, got {crop_padding!r}.")
         self.crop_padding, self.flip, self.progress = crop_padding, flip, progress
 
-    def prepare_data(self) -> None:
-        # One process per node: the download and the decoding (which writes the cache) run here,
-        # unless a background load (start_loading) is decoding already.
-        if self.splits or self._loading is not None:
-            return
-        for split in ("train", "test"):
-            self._read(split, self.download)
+    def locate_files(self, download: bool) -> None:
+        cifar10_files.locate_cifar10(
+            data_dir=self.data_dir, labkit_data=self.labkit_data, download=download
+        )
 
-    def files_ready(self) -> bool:
-        try:
-            cifar10_files.locate_cifar10(
-                data_dir=self.data_dir, labkit_data=self.labkit_data, download=False
-            )
-        except DataError:
-            return False
-        return True
+    def prepare_cache(self) -> None:
+        for split in ("train", "test"):
+            self._read(split, download=False)  # decodes an image folder into the cache once
 
     def load_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         x, y = self._read(split, download=False)

@@ -10,10 +10,9 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from datamodules.batch_groups import BatchGroups
+from datamodules.background_load import start_in_background
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
 from datamodules.train_val_split import train_val_indices
-from labkit.background import start_in_background
 from labkit.errors import ConfigError, DataError
 
 Array = np.ndarray | torch.Tensor
@@ -30,9 +29,10 @@ class InMemoryDataModule(pl.LightningDataModule):
     - ``load_split(split) -> (x, y)`` for ``split`` in ``("train", "test")``: ``x: (N, H, W)`` or
       ``(N, C, H, W)``, uint8 (scaled by 1/255) or float (taken as is); ``y: (N,)`` or ``(N, T)``
       integers (``T`` labels per image, e.g. MultiMNIST's digits);
-    - ``prepare_data()``: find or download the files (one process per node);
-    - ``files_ready() -> bool``: whether the files are on disk already, so ``start_loading()`` may
-      read them early without downloading (default ``False``: no early load);
+    - ``locate_files(download)``: find the files ``load_split`` reads, downloading them when
+      ``download`` and missing, or raise one :class:`DataError` naming what was looked for;
+    - optionally ``prepare_cache()``: write what ``load_split`` would otherwise build on every
+      process (a decoded or generated array), once per node after the files are found;
     - ``class_names`` (and ``dataset_name`` for messages) as class attributes;
     - optionally ``augment_batch(x, y) -> (x, y)``, run on whole training batches once they are on
       the device (so augmentation runs on the GPU), never on validation or test batches.
@@ -59,9 +59,6 @@ class InMemoryDataModule(pl.LightningDataModule):
             one per channel, or null to compute it from the training split.
         std: per-channel standard deviation, the same way (null together with ``mean``).
         download: whether ``prepare_data`` may download missing files.
-        steps_per_execution: training batches per Lightning step; above 1 the training loader
-            hands out lists of that many batches (``BatchGroups``), for a module with the same
-            ``steps_per_execution``.
         on_device: hold every split on the trainer's device (``true``), on it only when that is
             an accelerator (``"auto"``), or in host memory (``false``). On a GPU this spares the
             copy of every batch from the host; the dataset must fit in its memory.
@@ -82,15 +79,10 @@ class InMemoryDataModule(pl.LightningDataModule):
         mean: float | Sequence[float] | None = None,
         std: float | Sequence[float] | None = None,
         download: bool = True,
-        steps_per_execution: int = 1,
         on_device: bool | str = False,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("batch_size", batch_size),
-            ("eval_batch_size", eval_batch_size),
-            ("steps_per_execution", steps_per_execution),
-        ):
+        for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
             if not _is_int(value) or value <= 0:
                 raise ConfigError(f"data.{name} must be a positive integer, got {value!r}.")
         if not _is_int(val_size) or val_size <= 0:
@@ -110,7 +102,7 @@ class InMemoryDataModule(pl.LightningDataModule):
             )
         if self.std is not None and min(self.std) <= 0:
             raise ConfigError(f"data.std must be > 0, got {std!r}.")
-        self.download, self.steps_per_execution = download, steps_per_execution
+        self.download = download
         if on_device not in (True, False, "auto"):
             raise ConfigError(f"data.on_device must be true, false or auto, got {on_device!r}.")
         self.on_device = on_device
@@ -125,15 +117,33 @@ class InMemoryDataModule(pl.LightningDataModule):
         """``(x, y)`` of ``split`` (``"train"`` or ``"test"``) from files already on disk."""
         raise NotImplementedError(f"{type(self).__name__} must implement load_split(split).")
 
-    def files_ready(self) -> bool:
-        """Whether ``load_split`` can run now without a download (then it may run early)."""
-        return False
+    def locate_files(self, download: bool) -> None:
+        """Find every file ``load_split`` reads (downloading when ``download``), or raise DataError."""
+        raise NotImplementedError(f"{type(self).__name__} must implement locate_files(download).")
+
+    def prepare_cache(self) -> None:
+        """Write, once per node, what ``load_split`` would otherwise build on every process."""
 
     def augment_batch(self, x: torch.Tensor, y: torch.Tensor) -> Batch:
         """Augment one training batch on its device; the identity unless a subclass overrides it."""
         return x, y
 
     # --- what the base does -------------------------------------------------------------------
+
+    def prepare_data(self) -> None:
+        # Lightning runs this on one process per node: only here may files be downloaded.
+        if self.splits or self._loading is not None:
+            return  # loaded already, or loading in the background from files on disk
+        self.locate_files(self.download)
+        self.prepare_cache()
+
+    def files_ready(self) -> bool:
+        """Whether the files are on disk already, so ``load_split`` may run early (no download)."""
+        try:
+            self.locate_files(download=False)
+        except DataError:
+            return False
+        return True
 
     @property
     def num_classes(self) -> int:
@@ -238,11 +248,8 @@ class InMemoryDataModule(pl.LightningDataModule):
         )
         return TensorBatchLoader(x, y, sampler)
 
-    def train_dataloader(self) -> TensorBatchLoader | BatchGroups:
-        loader = self._loader("train", self.batch_size, shuffle=True)
-        if self.steps_per_execution == 1:
-            return loader
-        return BatchGroups(loader, self.steps_per_execution)
+    def train_dataloader(self) -> TensorBatchLoader:
+        return self._loader("train", self.batch_size, shuffle=True)
 
     def val_dataloader(self) -> TensorBatchLoader:
         return self._loader("val", self.eval_batch_size, shuffle=False)
@@ -251,11 +258,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         return self._loader("test", self.eval_batch_size, shuffle=False)
 
     def on_after_batch_transfer(self, batch: object, dataloader_idx: int) -> object:
-        """Augment training batches on their device; grouped batches one by one."""
+        """Augment training batches on their device."""
         if self.trainer is None or not self.trainer.training:
             return batch
-        if self.steps_per_execution > 1:  # a BatchGroups list of (x, y)
-            return [self.augment_batch(x, y) for x, y in batch]
         return self.augment_batch(*batch)
 
 

@@ -6,7 +6,6 @@ import numpy as np
 
 from datamodules import idx_files
 from datamodules.in_memory import LOADED_SPLITS, InMemoryDataModule
-from labkit.errors import DataError
 
 
 class MNISTDataModule(InMemoryDataModule):
@@ -19,26 +18,16 @@ class MNISTDataModule(InMemoryDataModule):
     dataset_name = "MNIST"
     class_names: tuple[str, ...] = tuple(str(i) for i in range(10))
 
-    def prepare_data(self) -> None:
-        # Runs on one process per node: only here may files be downloaded into data_dir.
+    def locate_files(self, download: bool) -> None:
         for split in LOADED_SPLITS:
-            self._locate(split, self.download)
-
-    def files_ready(self) -> bool:
-        try:
-            for split in LOADED_SPLITS:
-                self._locate(split, download=False)
-        except DataError:
-            return False
-        return True
+            idx_files.locate_split(
+                self.dataset_name, split, self.data_dir, self.labkit_data, download
+            )
 
     def load_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         return idx_files.load_split(
             self.dataset_name, split, self.data_dir, self.labkit_data, download=False
         )
-
-    def _locate(self, split: str, download: bool) -> None:
-        idx_files.locate_split(self.dataset_name, split, self.data_dir, self.labkit_data, download)
 
 
 class FashionMNISTDataModule(MNISTDataModule):

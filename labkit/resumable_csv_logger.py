@@ -19,8 +19,8 @@ from labkit.atomic_files import append_whole, atomic_open
 class ResumableCSVLogger(Logger):
     """Every logged metric as rows of ``<save_dir>/metrics.csv``, the layout of Lightning's CSVLogger.
 
-    One row per logging call: ``step`` (Lightning's logging step, which counts executions with
-    ``steps_per_execution`` > 1) and the metrics logged then; the columns are the sorted union
+    One row per logging call: ``step`` (Lightning's logging step) and the metrics logged then;
+    the columns are the sorted union
     of all names logged so far. Each row reaches the file when it is logged, so a killed run
     loses none of them.
 

@@ -40,7 +40,6 @@ DATA_KEYS_NOT_PLANNED = frozenset(
         "num_workers",
         "progress",
         "on_device",
-        "steps_per_execution",
     }
 )
 CHECKPOINT_KEY = "run_plan"

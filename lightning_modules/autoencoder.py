@@ -16,7 +16,7 @@ class Autoencoder(TrainingModule):
 
     Labels in the batch are ignored for training (the latent-code plot colours by them). Logs
     ``loss`` per stage (the MSE: ``val/loss``, ``test/loss``) and ``val/loss_best`` by default.
-    The net's ``forward_features`` gives the code. ``**options`` (scheduler, steps_per_execution, monitor, ...): see
+    The net's ``forward_features`` gives the code. ``**options`` (scheduler, monitor, ...): see
     :class:`~lightning_modules.base.TrainingModule`.
     """
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 
+import pytorch_lightning as pl
 import torch
 from torch import nn
 from torchmetrics import MaxMetric, MeanMetric, MinMetric
 
 from labkit.errors import ConfigError
-from labkit.grouped_steps import GroupedSteps
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
@@ -35,8 +35,8 @@ class _EpochRecords:
         return (torch.stack(self.values).float() * sizes[:, None]).sum(0) / count, count
 
 
-class TrainingModule(GroupedSteps):
-    """Optimiser, schedule, grouped steps, epoch statistics and the best monitored value, once.
+class TrainingModule(pl.LightningModule):
+    """Optimiser, schedule, epoch statistics and the best monitored value, once.
 
     A subclass implements :meth:`loss_and_statistics` (a batch -> the loss to back-propagate and
     a dict of per-batch mean statistics, ``"loss"`` among them) and passes the statistic names
@@ -53,14 +53,6 @@ class TrainingModule(GroupedSteps):
             ``total_steps``, the run's optimizer steps, when it takes that and the interval is
             ``"step"``, as OneCycleLR does).
         scheduler_interval: ``"epoch"`` or ``"step"``: how often the scheduler steps.
-        steps_per_execution: optimizer steps per Lightning step (Keras's name). With K > 1 the
-            training loader hands out lists of up to K batches (``BatchGroups``) and the module
-            steps the optimizer and scheduler itself (Lightning's manual optimization), so that
-            Lightning's ~1 ms per step is paid once per K steps. The steps, their order and
-            ``global_step`` are those of K = 1; the progress bar, ``log_every_n_steps`` and the
-            loggers' step axis count executions. Gradient clipping and accumulation, which
-            Lightning only does for K = 1, are applied here
-            (:class:`~labkit.grouped_steps.GroupedSteps`).
         monitor: the epoch metric whose best value is kept (``val/acc``, ``val/loss``, ...).
         monitor_mode: ``"max"`` or ``"min"``.
         channels_last: hold the net's conv weights and its 4-d inputs in channels-last memory
@@ -77,7 +69,6 @@ class TrainingModule(GroupedSteps):
         statistics: Sequence[str],
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
-        steps_per_execution: int = 1,
         monitor: str = "val/acc",
         monitor_mode: str = "max",
         channels_last: bool | str = False,
@@ -92,10 +83,6 @@ class TrainingModule(GroupedSteps):
             raise ConfigError(
                 f"model.scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}."
             )
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ConfigError(
-                f"steps_per_execution must be an integer >= 1, got {steps_per_execution!r}."
-            )
         if monitor_mode not in ("max", "min"):
             raise ConfigError(f"model.monitor_mode must be 'max' or 'min', got {monitor_mode!r}.")
         stage, _, name = monitor.partition("/")
@@ -107,15 +94,13 @@ class TrainingModule(GroupedSteps):
         self.net = net
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
-        self.init_grouped_steps(steps_per_execution)
         self.statistics = tuple(statistics)
         self.monitor = monitor
         self.channels_last, self.compile_net = channels_last, compile
         self._inputs_channels_last = False  # decided once the device is known (configure_model)
         self._net_compiled = False
-        # Each step only appends its detached statistics and size (tens of microseconds, no
-        # device sync); a torchmetrics update per step costs ~0.2 ms, several percent of a small
-        # model's step. At epoch end the totals pass once through MeanMetric, which weights by
+        # Each step only appends its detached statistics and size (no device sync, no
+        # torchmetrics update, which costs more than a small model's step can spare). At epoch end the totals pass once through MeanMetric, which weights by
         # the sample count and syncs across DDP processes.
         self._records: dict[str, _EpochRecords] = {}
         self.epoch_means = nn.ModuleDict(
@@ -185,33 +170,30 @@ class TrainingModule(GroupedSteps):
             metric.reset()
             key = f"{stage}/loss_epoch" if (stage, name) == ("train", "loss") else f"{stage}/{name}"
             shown = name in ("loss", self.monitor.partition("/")[2]) and "/" not in name
-            self.log(key, logged[name], on_step=False, on_epoch=True, prog_bar=shown, batch_size=1)
+            # sync_dist: the value is torchmetrics' compute(), the same on every rank already;
+            # it only tells Lightning so (its DDP warning asks for it).
+            self.log(
+                key,
+                logged[name],
+                on_step=False,
+                on_epoch=True,
+                prog_bar=shown,
+                batch_size=1,
+                sync_dist=True,
+            )
         return logged
 
     def _epoch_metric(self, stage: str, name: str) -> MeanMetric:
         return self.epoch_means[f"{stage}__{name.replace('/', '__')}"]
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        """``batch``: one batch, or with ``steps_per_execution`` > 1 a list of up to K of them.
-
-        Returns the loss to back-propagate (K = 1) or the K detached losses, ``(K,)``, for the
-        callbacks that watch it (the non-finite loss guard).
-        """
-        grouped = isinstance(batch, list)
-        if grouped == self.automatic_optimization:
-            raise ConfigError(
-                f"model.steps_per_execution={self.steps_per_execution} but the training loader "
-                f"hands out {'lists of batches' if grouped else 'single batches'}; set both from "
-                "one value, e.g. steps_per_execution=8 (configs give it to model and data)."
-            )
-        loss = self._run_execution(batch, batch_idx) if grouped else self._step(batch, "train")
-        # Lightning sends logs to the loggers every log_every_n_steps of its own steps; logging
-        # on the other steps would cost ~1 ms each for nothing.
-        lightning_step = self.current_epoch * self.trainer.num_training_batches + batch_idx
-        if (lightning_step + 1) % self.trainer.log_every_n_steps == 0:
+        loss = self._step(batch, "train")
+        # Lightning sends logs to the loggers every log_every_n_steps; logging on the other
+        # steps would only fill a buffer nobody reads.
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.log(
                 "train/loss",
-                loss.detach().mean(),  # the mean over the execution's K steps
+                loss.detach(),
                 on_step=True,
                 on_epoch=False,
                 prog_bar=True,
@@ -230,7 +212,7 @@ class TrainingModule(GroupedSteps):
         logged = self._log_epoch("val")
         if not self.trainer.sanity_checking and self.monitor.startswith("val/"):
             self.best_monitor(logged[self.monitor.partition("/")[2]])
-            self.log(f"{self.monitor}_best", self.best_monitor.compute())
+            self.log(f"{self.monitor}_best", self.best_monitor.compute(), sync_dist=True)
 
     def test_step(self, batch, batch_idx: int) -> None:
         self._step(batch, "test")
@@ -246,7 +228,7 @@ class TrainingModule(GroupedSteps):
         wants_total = "total_steps" in inspect.signature(self.scheduler_factory).parameters
         wants_total &= "total_steps" not in getattr(self.scheduler_factory, "keywords", {})
         if self.scheduler_interval == "step" and wants_total:
-            extra["total_steps"] = self._total_optimizer_steps()
+            extra["total_steps"] = int(self.trainer.estimated_stepping_batches)
         scheduler = self.scheduler_factory(optimizer=optimizer, **extra)
         return {
             "optimizer": optimizer,

@@ -16,7 +16,7 @@ class ImageClassifier(TrainingModule):
 
     Logs ``loss`` and ``acc`` per stage (``train/loss`` per step, ``train/loss_epoch``,
     ``train/acc``, ``val/loss``, ``val/acc``, ``test/loss``, ``test/acc``) and ``val/acc_best``
-    (``**options``: scheduler, steps_per_execution, monitor, ...: see
+    (``**options``: scheduler, monitor, ...: see
     :class:`~lightning_modules.base.TrainingModule`).
 
     Args:

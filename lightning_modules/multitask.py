@@ -16,7 +16,7 @@ class MultitaskClassifier(TrainingModule):
 
     The loss is the mean of the tasks' cross-entropies. Logs, per stage, every task's
     ``task<i>/loss`` and ``task<i>/acc`` (1-based, as in ``val/task1/acc``) and their means
-    ``loss`` and ``acc``; ``val/acc_best`` by default. ``**options`` (scheduler, steps_per_execution, monitor, ...): see
+    ``loss`` and ``acc``; ``val/acc_best`` by default. ``**options`` (scheduler, monitor, ...): see
     :class:`~lightning_modules.base.TrainingModule`.
     """
 

@@ -7,10 +7,7 @@ import pytorch_lightning as pl
 
 
 class KillAtStep(pl.Callback):
-    """Kills the process at the start of the Lightning step that begins at optimizer step ``step``.
-
-    With steps_per_execution=K only the first step of each execution is such a step.
-    """
+    """Kills the process at the start of training step ``step`` (an optimizer step)."""
 
     def __init__(self, step: int) -> None:
         self.step = step
@@ -21,10 +18,7 @@ class KillAtStep(pl.Callback):
 
 
 class PoisonWeightsAtStep(pl.Callback):
-    """Sets every weight to NaN before training step ``step``: the loss of that step is NaN.
-
-    Like KillAtStep, it acts only where a Lightning step begins at ``step``.
-    """
+    """Sets every weight to NaN before training step ``step``: the loss of that step is NaN."""
 
     def __init__(self, step: int) -> None:
         self.step = step

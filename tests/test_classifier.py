@@ -1,5 +1,5 @@
-"""ImageClassifier: epoch metrics equal a direct computation, bad net widths are named, and grouped
-steps (steps_per_execution) take the same optimizer steps as single ones."""
+"""ImageClassifier: epoch metrics equal a direct computation, bad net widths are named, and
+last.ckpt is written every N optimizer steps and at every epoch end."""
 
 import pytest
 import pytorch_lightning as pl
@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from callbacks.last_checkpoint import LastCheckpoint
-from datamodules.batch_groups import BatchGroups
 from datamodules.tensor_batches import ShardedBatchSampler, TensorBatchLoader
 from labkit.errors import ConfigError
 from lightning_modules.classifier import ImageClassifier
@@ -121,16 +120,11 @@ def test_mirror_averaging_evaluates_the_mean_logits_of_each_image_and_its_mirror
     assert float(train_loss) == pytest.approx(float(nn.functional.cross_entropy(net(x), y)))
 
 
-def _steps_model(steps_per_execution, scheduler=None, interval="epoch"):
+def _steps_model():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     return ImageClassifier(
-        net,
-        optimizer=lambda params: torch.optim.Adam(params, lr=0.01),
-        num_classes=3,
-        scheduler=scheduler,
-        scheduler_interval=interval,
-        steps_per_execution=steps_per_execution,
+        net, optimizer=lambda params: torch.optim.Adam(params, lr=0.01), num_classes=3
     )
 
 
@@ -139,71 +133,8 @@ def _data(n=46):
     return torch.randn(n, 1, 2, 2, generator=gen), torch.randint(0, 3, (n,), generator=gen)
 
 
-def test_steps_per_execution_takes_the_same_steps_as_one_at_a_time():
-    x, y = _data()  # 10 batches of 5 (the last of 1): executions of 3, 3, 3, 1 batches
-    decay = lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)  # noqa: E731
-    one = _steps_model(1, scheduler=decay)
-    grouped = _steps_model(3, scheduler=decay)
-    one_trainer = _fit(one, _loader(x, y, 5))
-    grouped_trainer = _fit(grouped, BatchGroups(_loader(x, y, 5), 3))
-    assert grouped_trainer.global_step == one_trainer.global_step == 20
-    for a, b in zip(one.parameters(), grouped.parameters(), strict=True):
-        assert torch.equal(a, b)
-    # The epoch scheduler stepped twice in both, so the learning rates agree too.
-    assert grouped.optimizers().param_groups[0]["lr"] == pytest.approx(0.01 * 0.25)
-    assert one.optimizers().param_groups[0]["lr"] == pytest.approx(0.01 * 0.25)
-    assert (
-        grouped_trainer.callback_metrics["train/acc"] == one_trainer.callback_metrics["train/acc"]
-    )
-
-
-def test_grouped_steps_go_through_lightning_when_a_callback_hooks_into_them():
-    x, y = _data()  # 10 batches per epoch, in executions of 3, 3, 3, 1
-    calls = []
-
-    class StepHooks(pl.Callback):
-        def on_before_backward(self, trainer, pl_module, loss):
-            calls.append("before_backward")
-
-        def on_after_backward(self, trainer, pl_module):
-            calls.append("after_backward")
-
-        def on_before_optimizer_step(self, trainer, pl_module, optimizer):
-            calls.append("before_optimizer_step")
-
-    hooked, direct = _steps_model(3), _steps_model(3)
-    hooked_trainer = _fit(hooked, BatchGroups(_loader(x, y, 5), 3), callbacks=[StepHooks()])
-    direct_trainer = _fit(direct, BatchGroups(_loader(x, y, 5), 3))
-    # Without such a callback the steps skip Lightning's no-op plumbing; with one they do not.
-    assert direct._direct_steps and not hooked._direct_steps
-    assert calls == ["before_backward", "after_backward", "before_optimizer_step"] * 20
-    assert hooked_trainer.global_step == direct_trainer.global_step == 20
-    for a, b in zip(hooked.parameters(), direct.parameters(), strict=True):
-        assert torch.equal(a, b)
-
-
-def test_a_per_step_schedule_spans_every_optimizer_step_when_steps_are_grouped():
-    x, y = _data()
-    one_cycle = lambda optimizer, total_steps: torch.optim.lr_scheduler.OneCycleLR(  # noqa: E731
-        optimizer, max_lr=0.01, total_steps=total_steps
-    )
-    model = _steps_model(4, scheduler=one_cycle, interval="step")
-    _fit(model, BatchGroups(_loader(x, y, 5), 4), epochs=3)
-    scheduler = model.lr_schedulers()
-    # 10 batches x 3 epochs; Lightning's own estimate counts 3 executions per epoch.
-    assert scheduler.total_steps == 30 and scheduler.last_epoch == 30
-
-
-@pytest.mark.parametrize("steps, grouped", [(3, False), (1, True)])
-def test_a_loader_that_does_not_match_steps_per_execution_is_named(steps, grouped):
-    x, y = _data()
-    loader = BatchGroups(_loader(x, y, 5), 3) if grouped else _loader(x, y, 5)
-    with pytest.raises(ConfigError, match="steps_per_execution"):
-        _fit(_steps_model(steps), loader, epochs=1)
-
-
-def test_last_checkpoint_saves_whenever_a_multiple_of_n_steps_is_passed(tmp_path):
-    x, y = _data(35)  # 7 batches of 5: executions end at steps 3, 6, 7 | 10, 13, 14
+def test_last_checkpoint_saves_every_n_steps_and_at_every_epoch_end(tmp_path):
+    x, y = _data(35)  # 7 batches of 5 per epoch: steps 1..7 | 8..14
     saved = []
 
     class RecordSaves(pl.Callback):
@@ -211,9 +142,8 @@ def test_last_checkpoint_saves_whenever_a_multiple_of_n_steps_is_passed(tmp_path
             saved.append(trainer.global_step)
 
     last = LastCheckpoint(str(tmp_path), every_n_train_steps=4)
-    _fit(_steps_model(3), BatchGroups(_loader(x, y, 5), 3), callbacks=[last, RecordSaves()])
-    # Multiples of 4 are passed at steps 6 (4), 10 (8) and 13 (12); 7 and 14 are epoch ends.
-    # Lightning's ModelCheckpoint(save_top_k=0, save_last=True, every_n_train_steps=4) would save
-    # at none of them: no step here is a multiple of 4, and it skips last.ckpt at epoch ends.
-    assert saved == [6, 7, 10, 13, 14]
+    _fit(_steps_model(), _loader(x, y, 5), callbacks=[last, RecordSaves()])
+    # Steps 4, 8 and 12 are multiples of 4; 7 and 14 are epoch ends. Lightning's
+    # ModelCheckpoint takes a step or an epoch interval, not both.
+    assert saved == [4, 7, 8, 12, 14]
     assert (tmp_path / "last.ckpt").exists()

@@ -49,7 +49,6 @@ def test_torch_experiment_builds_its_datamodule_and_model(name, make_cfg):
         ("model.optimizer.lr=-0.01", r"model.optimizer.lr must be a finite number > 0, got -0.01"),
         ("data.batch_size=0", r"data.batch_size must be an integer > 0"),
         ("trainer.max_epochs=0", r"trainer.max_epochs must be an integer > 0"),
-        ("steps_per_execution=0", r"steps_per_execution must be an integer >= 1, got 0"),
     ],
 )
 def test_out_of_range_values_name_the_key_and_a_valid_example(make_cfg, override, message):

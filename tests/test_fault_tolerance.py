@@ -28,19 +28,11 @@ def _csv_rows(run_dir):
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, tiny_data_root):
-    """The run dir of an uninterrupted run with K steps per execution (one run per K)."""
-    runs = {}
-
-    def run(steps_per_execution: int):
-        if steps_per_execution not in runs:
-            cwd = tmp_path_factory.mktemp(f"uninterrupted_{steps_per_execution}")
-            args = (*TINY_ARGS, *EPOCHS, f"steps_per_execution={steps_per_execution}")
-            done = run_train(cwd, *args, "hydra.run.dir=run", labkit_data=tiny_data_root)
-            assert done.returncode == 0, done.stderr[-3000:]
-            runs[steps_per_execution] = cwd / "run"
-        return runs[steps_per_execution]
-
-    return run
+    """The run dir of an uninterrupted run."""
+    cwd = tmp_path_factory.mktemp("uninterrupted")
+    done = run_train(cwd, *TINY_ARGS, *EPOCHS, "hydra.run.dir=run", labkit_data=tiny_data_root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return cwd / "run"
 
 
 def _assert_same_rows(straight, resumed, interrupted_epoch):
@@ -54,31 +46,27 @@ def _assert_same_rows(straight, resumed, interrupted_epoch):
 
 
 @pytest.mark.parametrize(
-    "steps_per_execution, every, kill_at, saved_at, loggers",
+    "every, kill_at, saved_at, loggers",
     [
-        # 500 training images / batch 32 = 16 steps per epoch. One step at a time: killed at
-        # step 22 (epoch 1, batch 6) with last.ckpt from step 20, so 4 batches are skipped.
-        (1, 5, 22, 20, "logger=csv"),
-        # 8 steps per Lightning step: killed at step 24; last.ckpt is from step 24 (20 was
-        # passed), half-way through epoch 1, so 8 batches are skipped.
-        (8, 5, 24, 24, "logger=csv"),
+        # 500 training images / batch 32 = 16 steps per epoch. Killed at step 22 (epoch 1,
+        # batch 6) with last.ckpt from step 20, so 2 batches are redone.
+        (5, 22, 20, "logger=csv"),
         # Killed in epoch 1 with last.ckpt from the end of epoch 0: step 16 is a multiple of
         # 16, but at an epoch's last batch the save waits for the epoch's end. With W&B.
-        (8, 16, 24, 16, "logger=default"),
+        (16, 24, 16, "logger=default"),
     ],
-    ids=["mid-epoch", "mid-epoch-grouped", "epoch-end-wandb"],
+    ids=["mid-epoch", "epoch-end-wandb"],
 )
 def test_resume_after_sigkill_gives_the_metrics_curves_and_summary_of_an_uninterrupted_run(
-    tmp_path, tiny_data_root, uninterrupted, steps_per_execution, every, kill_at, saved_at, loggers
+    tmp_path, tiny_data_root, uninterrupted, every, kill_at, saved_at, loggers
 ):
     args = (
         *(a for a in TINY_ARGS if not a.startswith("logger=")),
         *EPOCHS,
         loggers,
-        f"steps_per_execution={steps_per_execution}",
         f"callbacks.last_checkpoint.every_n_train_steps={every}",
     )
-    straight = uninterrupted(steps_per_execution)
+    straight = uninterrupted
     killed = run_train(
         tmp_path,
         *args,
@@ -119,7 +107,7 @@ def test_resume_after_sigkill_gives_the_metrics_curves_and_summary_of_an_uninter
     h_straight, h_resumed = history(straight), history(tmp_path / "crashed")
     assert h_resumed.keys() == h_straight.keys() and h_straight
     for key, series in h_straight.items():
-        assert [e for e, _ in h_resumed[key]] == [e for e, _ in series] == [1, 2, 3], key
+        assert [e for e, _ in h_resumed[key]] == [e for e, _ in series] == [0, 1, 2], key
         if key not in INTERRUPTED_EPOCH_AGGREGATES:
             assert h_resumed[key] == series, key
     assert (tmp_path / "crashed/plots/curves.png").stat().st_size > 5000
@@ -154,21 +142,18 @@ def test_checkpoint_of_another_model_is_refused_with_the_mismatch(make_cfg, tmp_
         train(cfg)
 
 
-# NaN weights before step `poison`, last.ckpt every 4 steps. One step at a time, the NaN comes
-# at step 6 and the last good checkpoint is step 4's; 8 steps at a time, at step 8, with
-# last.ckpt written after step 8 (4 and 8 passed), before the weights were poisoned.
+# NaN weights before step `poison`, last.ckpt every 4 steps: the last good checkpoint is the
+# one before the poison (step 8's is written after step 8, before the weights are poisoned).
 NAN_RUNS = pytest.mark.parametrize(
-    "steps_per_execution, poison, good, gpu_window",
-    [(1, 6, 4, "4 and 7"), (8, 8, 8, "8 and 15")],
+    "poison, good, gpu_window", [(6, 4, "4 and 7"), (9, 8, "8 and 11")]
 )
 
 
-def _nan_run(make_cfg, steps_per_execution, poison):
+def _nan_run(make_cfg, poison):
     return make_cfg(
         "trainer.max_epochs=2",
         "callbacks.progress_bar=null",
         "callbacks.last_checkpoint.every_n_train_steps=4",
-        f"steps_per_execution={steps_per_execution}",
         "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
         f"+callbacks.poison.step={poison}",
     )
@@ -176,9 +161,9 @@ def _nan_run(make_cfg, steps_per_execution, poison):
 
 @NAN_RUNS
 def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(
-    make_cfg, tmp_path, steps_per_execution, poison, good, gpu_window
+    make_cfg, tmp_path, poison, good, gpu_window
 ):
-    cfg = _nan_run(make_cfg, steps_per_execution, poison)
+    cfg = _nan_run(make_cfg, poison)
     with pytest.raises(
         NonFiniteLossError, match=rf"training loss is nan at step {poison} \(epoch 0"
     ):
@@ -196,12 +181,12 @@ def test_nonfinite_loss_stops_names_the_step_and_keeps_the_last_good_checkpoint(
 
 @NAN_RUNS
 def test_on_a_gpu_the_guard_reads_its_flag_before_any_checkpoint(
-    make_cfg, tmp_path, monkeypatch, steps_per_execution, poison, good, gpu_window
+    make_cfg, tmp_path, monkeypatch, poison, good, gpu_window
 ):
     # The GPU path (no per-step read), exercised on CPU tensors: the NaN is found when the next
     # checkpoint is about to be written, and that checkpoint is not.
     monkeypatch.setattr(NonFiniteLossGuard, "_reads_are_cheap", staticmethod(lambda loss: False))
-    cfg = _nan_run(make_cfg, steps_per_execution, poison)
+    cfg = _nan_run(make_cfg, poison)
     with pytest.raises(
         NonFiniteLossError, match=rf"not finite between steps {gpu_window} \(epoch 0"
     ):

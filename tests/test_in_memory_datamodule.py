@@ -5,7 +5,6 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from datamodules.batch_groups import BatchGroups
 from datamodules.in_memory import InMemoryDataModule
 from labkit.errors import ConfigError, DataError
 
@@ -28,8 +27,8 @@ class RGBPairsDataModule(InMemoryDataModule):
     dataset_name = "RGBPairs"
     class_names = ("a", "b", "c", "d")
 
-    def files_ready(self) -> bool:
-        return True
+    def locate_files(self, download: bool) -> None:
+        """Made in memory: nothing to find."""
 
     def load_split(self, split):
         return rgb_pairs(N_TRAIN if split == "train" else N_TEST, seed=0 if split == "train" else 1)
@@ -128,7 +127,6 @@ def test_settings_that_do_not_fit_the_data_are_config_errors_at_setup(kw, match)
         ({"mean": 0.5, "std": [0.3, 0.0]}, "data.std must be > 0"),
         ({"mean": "x", "std": 0.3}, "data.mean must be a number"),
         ({"eval_batch_size": 0}, "data.eval_batch_size must be a positive integer"),
-        ({"steps_per_execution": 0}, "data.steps_per_execution must be a positive integer"),
         ({"val_size": 0}, "data.val_size must be a positive integer"),
     ],
 )
@@ -185,19 +183,8 @@ def test_float_images_are_taken_as_they_are_and_the_callers_array_is_untouched()
         assert torch.equal(x, images[y]), "float images were rescaled or reordered"
 
 
-def test_grouped_loader_hands_out_the_same_batches_in_lists():
-    plain, grouped = _dm(), _dm(steps_per_execution=3)
-    loader = grouped.train_dataloader()
-    assert isinstance(loader, BatchGroups) and len(loader) == 3  # 7 batches of 16 in 3 groups
-    flat = [batch for group in loader for batch in group]
-    expected = list(plain.train_dataloader())
-    assert len(flat) == len(expected) == 7
-    for (x1, y1), (x2, y2) in zip(flat, expected, strict=True):
-        assert torch.equal(x1, x2) and torch.equal(y1, y2)
-
-
 class RecordingModule(pl.LightningModule):
-    """Records the images of every batch each stage sees; groups are lists of (x, y)."""
+    """Records the images of every batch each stage sees."""
 
     def __init__(self):
         super().__init__()
@@ -205,9 +192,9 @@ class RecordingModule(pl.LightningModule):
         self.seen = {"train": [], "val": [], "test": []}
 
     def _record(self, stage, batch):
-        pairs = batch if isinstance(batch, list) else [batch]
-        self.seen[stage] += [x for x, _ in pairs]
-        return (self.w * sum(x.mean() for x, _ in pairs)).sum()
+        x, _ = batch
+        self.seen[stage].append(x)
+        return (self.w * x.mean()).sum()
 
     def training_step(self, batch, batch_idx):
         return self._record("train", batch)
@@ -222,12 +209,8 @@ class RecordingModule(pl.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.0)
 
 
-@pytest.mark.parametrize("steps_per_execution", [1, 3])
-def test_augmentation_runs_on_training_batches_only(steps_per_execution):
-    dm = ShiftedRGBPairs(
-        "unused", None, 16, 32, 20, 3, 0, mean=None, std=None,
-        steps_per_execution=steps_per_execution,
-    )  # fmt: skip
+def test_augmentation_runs_on_training_batches_only():
+    dm = ShiftedRGBPairs("unused", None, 16, 32, 20, 3, 0, mean=None, std=None)
     module = RecordingModule()
     trainer = pl.Trainer(
         max_epochs=1,

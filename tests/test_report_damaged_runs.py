@@ -14,9 +14,9 @@ import pytest
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
+from figures.markdown_table import code, escape, markdown_table
 from labkit.atomic_files import WriteError
-from labkit.report.build import ReportOptions, build_report
-from labkit.report.markdown import code, escape, table
+from run_report.build import ReportOptions, build_report
 from tests.numpy_experiments.train_numpy_subprocess import run_script
 
 METRICS = "step,epoch,train/loss,val/acc\n0,0,1.0,\n1,0,0.9,0.5\n2,1,0.8,\n3,1,0.7,{acc}\n"
@@ -28,7 +28,7 @@ def _job(
     lr: str,
     summary: dict | None = None,
     acc: float = 0.6,
-    config: str = "task_name: demo\noptimized_metric: val/acc\nsteps_per_execution: 1\n",
+    config: str = "task_name: demo\noptimized_metric: val/acc\n",
 ) -> Path:
     """A run dir as a training run leaves it: .hydra/, metrics.csv and (unless None) summary.json."""
     hydra = where / ".hydra"
@@ -63,7 +63,7 @@ def _rows(text: str) -> dict[str, list[str]]:
     cells by column name."""
     html = _rendered(text).split("<h2>Jobs</h2>", 1)[-1].split("<h2>", 1)[0]
     rows = re.findall(r"<tr>\n(.*?)</tr>", html, flags=re.S)
-    cells = [re.findall(r"<t[hd]>(.*?)</t[hd]>", r, flags=re.S) for r in rows]
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, flags=re.S) for r in rows]
     header = cells[0]
     return {re.sub(r"</?strong>", "", c[0]): dict(zip(header, c, strict=True)) for c in cells[1:]}
 
@@ -230,7 +230,7 @@ def test_escape_keeps_ordinary_names_readable_and_code_survives_backticks():
     assert escape("x\r\n\n  y\tz\x1b") == "x ⏎ y z\ufffd"
     assert escape(" for lr=1e+30") == " for lr=1e+30"  # one line keeps its spaces
     assert code("a `b` c") == "``a `b` c``" and code("`x`") == "`` `x` ``"
-    html = _rendered(table(["h"], [["a \\| b"], ["x|y"]]))
+    html = _rendered(markdown_table(["h"], [["a \\| b"], ["x|y"]]))
     assert "<td>a \\| b</td>" in html and "<td>x|y</td>" in html
 
 

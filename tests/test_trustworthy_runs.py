@@ -31,8 +31,8 @@ from labkit.training import train
 from tests.cli_runner import ROOT, TINY_ARGS, run_train, summary
 
 # 500 training images in batches of 32: 16 steps per epoch, one optimizer step per Lightning step.
-QUIET = ("callbacks.progress_bar=null", "logger=csv", "steps_per_execution=1")
-THREE_EPOCHS = (*TINY_ARGS, "steps_per_execution=1", "trainer.max_epochs=3")
+QUIET = ("callbacks.progress_bar=null", "logger=csv")
+THREE_EPOCHS = (*TINY_ARGS, "trainer.max_epochs=3")
 
 
 def _load(path):
@@ -164,7 +164,7 @@ def test_a_copied_run_dir_never_tests_the_originals_checkpoint(make_cfg, tmp_pat
 
 
 def test_resume_on_a_finished_run_changes_nothing_and_says_so(tmp_path, tiny_data_root):
-    args = (*TINY_ARGS, "steps_per_execution=1", "trainer.max_epochs=1", "hydra.run.dir=run")
+    args = (*TINY_ARGS, "trainer.max_epochs=1", "hydra.run.dir=run")
     assert run_train(tmp_path, *args, labkit_data=tiny_data_root).returncode == 0
     before = _files(tmp_path / "run")
     again = run_train(tmp_path, *args, "resume=true", labkit_data=tiny_data_root)
