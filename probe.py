@@ -20,7 +20,7 @@ register_resolvers()
 @hydra.main(version_base="1.3", config_path="configs", config_name="probe")
 def main(cfg: DictConfig) -> float:
     # torch, torchvision and scikit-learn load only once the config has passed its checks.
-    metrics = run_checked(cfg, entry="probe", task="labkit.probe.run.run_probe")
+    metrics = run_checked(cfg, entry="probe", task="mobilenet_probe.run.run_probe")
     return metrics["split/agreement"]
 
 

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
 
     def report() -> Path:
-        from labkit.report.build import ReportOptions, build_report, parse_metrics, parse_pivot
+        from run_report.build import ReportOptions, build_report, parse_metrics, parse_pivot
 
         options = ReportOptions(
             out_dir=args.out,

@@ -38,8 +38,8 @@ import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from labkit.errors import DataError  # noqa: E402
-from labkit.numpy_bridge import wrap_twin  # noqa: E402
 from nets.mlp import MLP as TorchMLP  # noqa: E402
+from numpy_bridge.twin import wrap_twin  # noqa: E402
 from numpy_experiments.mnist_arrays import load_classification_arrays  # noqa: E402
 from numpy_ref.conv import Conv2d  # noqa: E402
 from numpy_ref.optim import Adam  # noqa: E402

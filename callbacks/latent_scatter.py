@@ -10,8 +10,8 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.wandb_media import log_image_files
+from figures.scatter import save_scatter
 from labkit.errors import ConfigError
-from labkit.plots import save_scatter
 
 
 class LatentScatter(pl.Callback):

@@ -11,9 +11,10 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.wandb_media import log_image_files
+from figures.curves import save_curves
 from labkit.errors import ConfigError
-from labkit.numpy_bridge import NumpyTwin, build_twin, numpy_optimizer
-from labkit.plots import save_curves
+from numpy_bridge.optimizer import numpy_optimizer
+from numpy_bridge.twin import NumpyTwin, build_twin
 from numpy_ref.optim import Optimizer
 from numpy_ref.training import evaluate, train_step
 
@@ -27,7 +28,7 @@ PLOTS = {
 class NumpyTwinTraining(pl.Callback):
     """The NumPy twin of a classifier's net, trained on the very batches the net trains on.
 
-    At the start of training the twin (float32, ``labkit.numpy_bridge``) takes the net's initial
+    At the start of training the twin (float32, ``numpy_bridge``) takes the net's initial
     weights and an optimiser with the torch optimiser's rule and settings; before every optimizer
     step it takes one step of its own on the same batch (``x: (B, C, H, W)`` flattened,
     ``y: (B,)``) at the torch optimiser's current learning rate. Each epoch it is evaluated on the
@@ -92,14 +93,14 @@ class NumpyTwinTraining(pl.Callback):
     ) -> None:
         start = time.perf_counter()
         lr = trainer.optimizers[0].param_groups[0]["lr"]
-        for x, y in batch if isinstance(batch, list) else [batch]:
-            x_np = self.twin.prepare_input(_numpy(x))
-            y_np = _numpy(y)
-            self.optimizer.lr = lr
-            loss, logits = train_step(self.twin.model, self.optimizer, x_np, y_np)
-            self._sums[0] += loss * len(y_np)
-            self._sums[1] += int(np.count_nonzero(logits.argmax(axis=1) == y_np))
-            self._sums[2] += len(y_np)
+        x, y = batch
+        x_np = self.twin.prepare_input(_numpy(x))
+        y_np = _numpy(y)
+        self.optimizer.lr = lr
+        loss, logits = train_step(self.twin.model, self.optimizer, x_np, y_np)
+        self._sums[0] += loss * len(y_np)
+        self._sums[1] += int(np.count_nonzero(logits.argmax(axis=1) == y_np))
+        self._sums[2] += len(y_np)
         spent = time.perf_counter() - start
         self.twin_s += spent
         self.twin_in_epochs_s += spent
@@ -112,14 +113,14 @@ class NumpyTwinTraining(pl.Callback):
         if self.best is None or acc > self.best[0]:
             self.best = (acc, self.twin.model.state_dict())
         self._log(pl_module, {"numpy/val/loss": loss, "numpy/val/acc": acc})
-        self.history.setdefault("numpy/val/acc", []).append((trainer.current_epoch + 1, acc))
+        self.history.setdefault("numpy/val/acc", []).append((trainer.current_epoch, acc))
         spent = time.perf_counter() - start
         self.twin_s += spent
         self.twin_in_epochs_s += spent
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.epochs_s += time.perf_counter() - self._epoch_start
-        epoch = trainer.current_epoch + 1
+        epoch = trainer.current_epoch  # 0-based, as in metrics.csv
         loss_sum, correct, count = self._sums
         if count:
             self._log(

@@ -10,8 +10,8 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.sample_grid import caption_labels
 from callbacks.wandb_media import log_image_files
+from figures.image_grids import save_image_grid
 from labkit.errors import ConfigError
-from labkit.plots import save_image_grid
 
 
 class PermutationGrid(pl.Callback):

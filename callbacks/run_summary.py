@@ -12,8 +12,8 @@ from pytorch_lightning.utilities import rank_zero_only
 from torchmetrics import MinMetric
 
 from callbacks.wandb_media import log_table, set_summary
-from labkit.results_table import print_results_table
-from labkit.run_record import write_summary
+from figures.results_table import print_results_table
+from labkit.run_record import record_finished
 from nets.parameter_count import count_parameters
 
 # Test metrics and training times, the torch side's and a NumPy twin's (callbacks/numpy_twin_training).
@@ -92,19 +92,17 @@ class RunSummary(pl.Callback):
             k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(SUMMARY_KEYS)
         }
         tested = trainer.ckpt_path if self.fitted else self.evaluated
-        summary = {
-            **metrics,
-            "status": "finished",
-            "job": "train" if self.fitted else "eval",
-            "epochs": trainer.current_epoch,
-            "params_total": count_parameters(pl_module),
-            "wall_time_s": round(self._wall_time(), 2),
+        summary = record_finished(
+            self.out_dir,
+            metrics,
+            job="train" if self.fitted else "eval",
+            epochs=trainer.current_epoch,
+            params_total=count_parameters(pl_module),
+            wall_time_s=self._wall_time(),
             # Relative to the run dir when it is inside it: the record stays true when the dir moves.
-            "checkpoint": _relative_to(tested, self.out_dir) if tested else None,
-        }
-        if self.fitted:
-            summary.update(self.best_val)
-        write_summary(self.out_dir, summary)
+            checkpoint=_relative_to(tested, self.out_dir) if tested else None,
+            best=self.best_val if self.fitted else None,
+        )
 
         print_results_table(self.title, summary)
         rows = [[k, str(v)] for k, v in summary.items()]

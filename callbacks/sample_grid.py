@@ -9,8 +9,8 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.wandb_media import log_image_files
+from figures.image_grids import save_image_grid
 from labkit.errors import ConfigError
-from labkit.plots import save_image_grid
 
 
 def caption_labels(labels: torch.Tensor, class_names: tuple[str, ...] | None) -> list[str]:

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from datamodules.bouba_kiki import BOUBA_KIKI_RELATIVE_PATH, load_bouba_kiki, read_bouba_kiki_npz
 from datamodules.bouba_kiki_generator import generate_bouba_kiki
 from labkit.errors import DataError
-from labkit.probe.corner_rule import (
+from mobilenet_probe.corner_rule import (
     corner_scores,
     reference_labels,
     sharpest_corner_deg,

@@ -8,11 +8,11 @@ import torch
 from torchvision.models import mobilenet_v3_small
 
 from labkit.errors import ConfigError, DataError
-from labkit.probe.conv_parameters import conv_parameter_count
-from labkit.probe.layer_features import pooled_layer_features, to_net_input
-from labkit.probe.layerwise_probe import earliest_layer_over, probe_layers
-from labkit.probe.mobilenet_weights import load_mobilenet_v3_small
-from labkit.probe.probe_config import BLOCKS
+from mobilenet_probe.conv_parameters import conv_parameter_count
+from mobilenet_probe.layer_features import pooled_layer_features, to_net_input
+from mobilenet_probe.layerwise_probe import earliest_layer_over, probe_layers
+from mobilenet_probe.mobilenet_weights import load_mobilenet_v3_small
+from mobilenet_probe.probe_config import BLOCKS
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -114,6 +114,49 @@ def test_one_pass_features_equal_each_block_run_on_its_own():
             np.testing.assert_allclose(
                 features[f"features.{i}"], x.mean(dim=(2, 3)).numpy(), rtol=1e-4, atol=1e-5
             )
+
+
+def _hooked_layer_features(net, images, layers, *, size, batch_size):
+    """The probe's features as they were computed before ``forward_intermediates``: a forward
+    hook on each block of torchvision's net keeps its output averaged over space."""
+    indices = sorted({BLOCKS.index(name) for name in layers})
+    blocks = net.features[: indices[-1] + 1].to(memory_format=torch.channels_last)
+    pooled = {i: [] for i in indices}
+    hooks = [
+        blocks[i].register_forward_hook(
+            lambda _module, _inputs, output, i=i: pooled[i].append(output.mean(dim=(2, 3)))
+        )
+        for i in indices
+    ]
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                blocks(to_net_input(images[start : start + batch_size], size, MEAN, STD))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return {BLOCKS[i]: torch.cat(pooled[i]).numpy() for i in indices}
+
+
+@pytest.mark.parametrize("layers", [BLOCKS, ("features.9", "features.2", "features.9")])
+def test_block_features_are_bit_identical_to_the_forward_hooks_ones(layers):
+    torchvision_net = mobilenet_v3_small().eval()
+    with torch.no_grad():  # BatchNorm statistics as trained weights have them, not 0 and 1
+        for module in torchvision_net.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    net = load_mobilenet_v3_small("random").net
+    net.load_state_dict(torchvision_net.state_dict())
+    images = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 3), dtype=np.uint8)
+    expected = _hooked_layer_features(torchvision_net, images, layers, size=64, batch_size=2)
+    features = pooled_layer_features(net, images, layers, size=64, mean=MEAN, std=STD, batch_size=2)
+    assert list(features) == list(expected) == sorted(set(layers), key=BLOCKS.index)
+    for name, values in expected.items():
+        assert features[name].dtype == values.dtype == np.float32
+        assert np.array_equal(features[name], values), (
+            f"{name}: largest difference {np.abs(features[name] - values).max()}"
+        )
 
 
 def test_a_signal_planted_at_one_block_is_found_there_and_not_before():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labkit.number_format import format_number
+from figures.number_format import format_number
 
 
 @pytest.mark.parametrize(
@@ -13,9 +13,13 @@ from labkit.number_format import format_number
         (1.62e-9, "1.62e-09"),
         (float("inf"), "diverged"),
         (float("nan"), "nan"),
-        (235146, "235146"),
+        (235146, "235,146"),
+        (1234.0, "1,234"),
+        (1e30, "1e+30"),
+        (None, ""),
+        (True, "True"),
         ("eval", "eval"),
     ],
 )
-def test_numbers_are_shown_with_four_significant_digits(value, shown):
+def test_numbers_are_shown_with_four_significant_digits_and_counts_with_separators(value, shown):
     assert format_number(value) == shown

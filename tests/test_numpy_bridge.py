@@ -6,16 +6,16 @@ import torch
 from torch import nn
 
 import numpy_ref
-from labkit.numpy_bridge import (
+from nets.mlp import MLP
+from numpy_bridge.comparison import compare
+from numpy_bridge.twin import (
     SUPPORTED_LAYERS,
     TwinMismatchError,
     UnsupportedLayerError,
     build_twin,
-    compare,
     float64_reference,
     wrap_twin,
 )
-from nets.mlp import MLP
 
 TOLERANCE = 1e-10
 

@@ -15,8 +15,8 @@ from hydra.core.global_hydra import GlobalHydra
 from datamodules.bouba_kiki_generator import generate_bouba_kiki
 from labkit.compose import compose_run_config
 from labkit.errors import ConfigError
-from labkit.probe.report import SECTIONS
-from labkit.probe.run import run_probe
+from mobilenet_probe.report import SECTIONS
+from mobilenet_probe.run import run_probe
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from labkit.report.build import ReportOptions, build_report
-from labkit.report.overrides import label
-from labkit.report.runs import Run, read_run
+from run_report.build import ReportOptions, build_report
+from run_report.overrides import label
+from run_report.runs import Run, read_run
 from tests.cli_runner import TINY_ARGS, run_train
 from tests.numpy_experiments.train_numpy_subprocess import run_script
 from tests.test_startup import _wandb_records
@@ -31,7 +31,6 @@ def sweep(tmp_path_factory, tiny_data_root) -> Path:
         *[a for a in TINY_ARGS if a != "logger=csv"],
         "trainer.max_epochs=1",
         "trainer.log_every_n_steps=2",
-        "steps_per_execution=1",
         "optimizer=sgd",
         f"model.optimizer.lr={','.join(LRS)}",
         "hydra.sweep.dir=sweep",

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from benchmarks.numpy_vs_torch import conv_twins, mlp_epoch_twins, mlp_models  # noqa: E402
-from labkit.numpy_bridge import wrap_twin  # noqa: E402
+from numpy_bridge.twin import wrap_twin  # noqa: E402
 
 
 def test_mlp_twins_start_equal():

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from labkit.numpy_bridge import compare, wrap_twin
+from numpy_bridge.comparison import compare
+from numpy_bridge.twin import wrap_twin
 
 # Centred differences in float64: truncation error ~ h²·f'''/6 ≈ 1e-11, rounding error
 # ~ eps·|f|/h ≈ 1e-10 for the O(10) objectives used here, both far below the 1e-6 budget.

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.plots import save_error_bars, save_image_grid
-from labkit.probe.layerwise_probe import LayerAccuracy
+from figures.error_bars import save_error_bars
+from figures.image_grids import save_image_grid
+from mobilenet_probe.layerwise_probe import LayerAccuracy
 
 SIDE_COLORS = ("tab:blue", "tab:red")  # bouba, kiki
 
@@ -117,4 +118,5 @@ def layer_accuracy_plot(
         "accuracy vs reference labels",
         threshold=threshold,
         threshold_label=f"threshold {threshold:g}",
+        xlabel="block",
     )

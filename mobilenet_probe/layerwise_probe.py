@@ -54,8 +54,7 @@ def probe_layers(
         )
     )
     results = []
-    # One BLAS thread: each fit takes milliseconds; with two threads on the shared 2-core
-    # machine, the threads' waiting for each other made the 130 fits take 40 s instead of 4.
+    # One BLAS thread: each fit is tiny, and with more threads they mostly wait for each other.
     # The loop is written out (not cross_val_score with a Pipeline), which halved its time.
     with threadpool_limits(limits=1):
         for layer, x in features.items():

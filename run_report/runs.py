@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from labkit.errors import LabkitError
-from labkit.report.metric_series import MetricSeries, read_metric_series
+from run_report.metric_series import MetricSeries, read_metric_series
 
 T = TypeVar("T")
 

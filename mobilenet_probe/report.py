@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from figures.markdown_table import code, markdown_table
 from labkit.atomic_files import write_text
-from labkit.probe.findings import ProbeFindings
-from numpy_experiments.markdown_table import markdown_table
+from mobilenet_probe.findings import ProbeFindings
 
 SECTIONS = (
     "## Data and reference labels",
@@ -90,7 +90,7 @@ def render_report(f: ProbeFindings) -> str:
             ],
             [
                 [
-                    f"`{f.conv.name}`",
+                    code(f.conv.name),
                     f.conv.in_channels,
                     f.conv.out_channels,
                     "×".join(map(str, f.conv.kernel_size)),
@@ -176,7 +176,7 @@ def render_report(f: ProbeFindings) -> str:
         markdown_table(
             ["block", "features", "accuracy", "± std", "k-means agreement"],
             [
-                [f"`{r.layer}`", r.dims, r.mean, r.std, f.kmeans_agreement.get(r.layer, "")]
+                [code(r.layer), r.dims, r.mean, r.std, f.kmeans_agreement.get(r.layer, "")]
                 for r in f.layers
             ],
         ),

@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from labkit.errors import ConfigError, DataError
-from labkit.probe.probe_config import BLOCKS, check_probe_config
+from mobilenet_probe.probe_config import BLOCKS, check_probe_config
 
 
 class _Stopwatch:
@@ -54,7 +54,7 @@ def _images(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray | None, str]:
 
 def _reference(cfg: DictConfig, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(sharpest corner per image (N,), reference labels (N,))``; DataError if one kind is rare."""
-    from labkit.probe.corner_rule import corner_scores, reference_labels
+    from mobilenet_probe.corner_rule import corner_scores, reference_labels
 
     rule = cfg.reference_rule
     corners = corner_scores(images, rule.arc_px, rule.smoothing_px)
@@ -119,17 +119,17 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     corners, reference = _reference(cfg, images)
     clock.lap("images and reference labels")
 
-    from labkit.probe import figures
-    from labkit.probe.cifar_scores import load_cifar_classes, prob_higher, summarise_scores
-    from labkit.probe.conv_parameters import conv_parameter_count
-    from labkit.probe.corner_rule import threshold_margin
-    from labkit.probe.findings import ProbeFindings
-    from labkit.probe.layer_features import pooled_layer_features
-    from labkit.probe.layerwise_probe import earliest_layer_over, probe_layers, probe_scores
-    from labkit.probe.mobilenet_weights import load_mobilenet_v3_small
-    from labkit.probe.report import write_report
-    from labkit.probe.unsupervised_split import split_bouba_kiki
     from labkit.runtime import set_threads
+    from mobilenet_probe import figures as probe_figures
+    from mobilenet_probe.cifar_scores import load_cifar_classes, prob_higher, summarise_scores
+    from mobilenet_probe.conv_parameters import conv_parameter_count
+    from mobilenet_probe.corner_rule import threshold_margin
+    from mobilenet_probe.findings import ProbeFindings
+    from mobilenet_probe.layer_features import pooled_layer_features
+    from mobilenet_probe.layerwise_probe import earliest_layer_over, probe_layers, probe_scores
+    from mobilenet_probe.mobilenet_weights import load_mobilenet_v3_small
+    from mobilenet_probe.report import write_report
+    from mobilenet_probe.unsupervised_split import split_bouba_kiki
 
     set_threads(cfg.get("threads"))
     clock.lap("imports")
@@ -192,7 +192,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     output_dir = Path(cfg.paths.output_dir)
     plots_dir = output_dir / "plots"
     plots = {
-        "reference_labels": figures.reference_grid(
+        "reference_labels": probe_figures.reference_grid(
             plots_dir / "reference_labels.png",
             images,
             corners,
@@ -200,7 +200,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             cfg.reference_rule.threshold_deg,
             cfg.reference_rule.grid_limit,
         ),
-        "split_examples": figures.split_examples(
+        "split_examples": probe_figures.split_examples(
             plots_dir / "split_examples.png",
             images,
             split.clusters,
@@ -209,12 +209,12 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             probe.split_examples,
             probe.split_layer,
         ),
-        "layer_accuracy": figures.layer_accuracy_plot(
+        "layer_accuracy": probe_figures.layer_accuracy_plot(
             plots_dir / "layer_accuracy.png", layers, probe.accuracy_threshold, folds_text
         ),
     }
     if cifar_features is not None:
-        plots["cifar_extremes"] = figures.cifar_extremes(
+        plots["cifar_extremes"] = probe_figures.cifar_extremes(
             plots_dir / "cifar_extremes.png",
             cifar_images,
             cifar_labels,
@@ -266,7 +266,7 @@ def _log_run(
     cfg: DictConfig, findings, plots: dict[str, Path], console: Console, report: Path
 ) -> None:
     """``metrics.csv``, the W&B run (figures, PNGs, the per-block table), the closing table."""
-    from labkit.results_table import print_results_table
+    from figures.results_table import print_results_table
     from labkit.run_logger import run_logger_from_config
 
     metrics = findings.metrics()

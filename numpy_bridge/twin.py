@@ -1,4 +1,4 @@
-"""The one torch ↔ NumPy bridge: a ``numpy_ref`` twin of a torch net, weight copies, comparisons.
+"""A ``numpy_ref`` twin of a torch net, built by structure, and the weights copied between them.
 
 A twin is built by structure: the net's leaf modules, in registration order, each become the
 ``numpy_ref`` layer of the same kind with the same options. A net whose forward runs its layers in
@@ -24,7 +24,6 @@ from torch import nn
 import numpy_ref
 from labkit.errors import ConfigError
 from numpy_ref.layer import Layer
-from numpy_ref.losses import softmax_cross_entropy, softmax_cross_entropy_grad
 
 
 class UnsupportedLayerError(ConfigError):
@@ -126,17 +125,6 @@ def _check_supported(leaves: Sequence[tuple[str, nn.Module]]) -> None:
             f"the bridge supports {', '.join(SUPPORTED_LAYERS)}. Remove the parity/twin callback "
             f"for this net (e.g. callbacks.numpy_parity=null) or build the net from those layers."
         )
-
-
-def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """``max |a - e| / max(max |a|, max |e|)``; 0 when both are all zero."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, np.float64)
-    scale = max(
-        float(np.max(np.abs(actual), initial=0)), float(np.max(np.abs(expected), initial=0))
-    )
-    if scale == 0:
-        return 0.0
-    return float(np.max(np.abs(actual - expected))) / scale
 
 
 @dataclass
@@ -278,197 +266,3 @@ def wrap_twin(net: nn.Module, model: Layer) -> NumpyTwin:
 def float64_reference(net: nn.Module) -> nn.Module:
     """A float64 CPU copy of ``net`` (the torch side of a comparison; ``net`` is not touched)."""
     return copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
-
-
-@dataclass
-class Comparison:
-    """Largest relative error per tensor, and where along the net a difference first appears.
-
-    ``errors``: ``"logits"``, ``"loss"`` (with a loss), ``"grad/<torch parameter key>"`` for every
-    parameter, ``"grad/input"`` when the input gradient was compared.
-    ``layer_errors``: per layer ``"<path>/output"`` (forward) and ``"<path>/input_grad"`` (what its
-    backward returned), and ``"loss/logits_grad"`` (the loss's gradient).
-    """
-
-    errors: dict[str, float]
-    layer_errors: dict[str, float]
-    layer_kinds: dict[str, str]
-    param_layers: dict[str, str]
-
-    @property
-    def largest(self) -> float:
-        return max(self.errors.values())
-
-    def culprit(self, tolerance: float) -> tuple[str, str, float] | None:
-        """``(layer, tensor, error)`` where a difference beyond ``tolerance`` first appears.
-
-        Forward: the first layer whose output differs. Backward (walked from the loss towards the
-        input, the way gradients flow): the first layer whose parameter gradient or returned input
-        gradient differs; a wrong backward shows there first, and every layer before it inherits
-        the error. None when everything agrees.
-        """
-        paths = list(self.layer_kinds)
-        for path in paths:
-            error = self.layer_errors.get(f"{path}/output", 0.0)
-            if error > tolerance:
-                return path, "output", error
-        error = self.layer_errors.get("loss/logits_grad", 0.0)
-        if error > tolerance:
-            return "loss", "gradient with respect to the logits", error
-        for path in reversed(paths):
-            for key, owner in self.param_layers.items():
-                if owner == path and self.errors[key] > tolerance:
-                    return path, key, self.errors[key]
-            error = self.layer_errors.get(f"{path}/input_grad", 0.0)
-            if error > tolerance:
-                return path, "input gradient", error
-        for key, error in self.errors.items():
-            if error > tolerance:
-                return "net", key, error
-        return None
-
-    def describe(self, tolerance: float) -> str:
-        """One message naming the layer and the tensor, and the largest errors."""
-        found = self.culprit(tolerance)
-        if found is None:
-            return f"NumPy twin agrees with torch (largest relative error {self.largest:.2e})."
-        path, tensor, error = found
-        kind = self.layer_kinds.get(path, "")
-        worst = sorted(self.errors.items(), key=lambda kv: -kv[1])[:3]
-        return (
-            f"NumPy twin differs from torch at layer {path or '<net>'}"
-            f"{f' ({kind})' if kind else ''}: {tensor} has relative error {error:.3g} > "
-            f"tolerance {tolerance:g}. Largest errors: "
-            + ", ".join(f"{k} {v:.3g}" for k, v in worst)
-        )
-
-
-def compare(
-    reference: nn.Module,
-    twin: NumpyTwin,
-    x: np.ndarray,
-    targets: np.ndarray | None = None,
-    grad_out: np.ndarray | None = None,
-    input_grad: bool = False,
-) -> Comparison:
-    """Forward and backward through the float64 torch ``reference`` and the twin; compare.
-
-    Give either ``targets`` (class indices ``(N,)``: the loss is the mean cross-entropy of the
-    logits, as ``nn.CrossEntropyLoss``) or ``grad_out`` (``∂L/∂y`` for the output ``y``).
-    ``input_grad`` also compares ``∂L/∂x``. The twin must hold ``reference``'s weights
-    (``twin.load_from``). Neither side's weights change; the twin's gradients are overwritten.
-    """
-    if (targets is None) == (grad_out is None):
-        raise ValueError("compare() needs exactly one of targets= or grad_out=")
-    leaves = dict(leaf_modules(reference))
-    kinds = {path: type(module).__name__ for path, module in leaves.items()}
-    run_order: list[str] = []
-    outputs: dict[str, torch.Tensor] = {}
-
-    def keep(path: str) -> Callable:
-        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-            run_order.append(path)
-            if output.requires_grad:
-                output.retain_grad()
-            outputs[path] = output
-
-        return hook
-
-    handles = [leaves[p].register_forward_hook(keep(p)) for p in twin.layer_names]
-    try:
-        x_t = torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=input_grad)
-        logits_t = reference(x_t)
-    finally:
-        for handle in handles:
-            handle.remove()
-    if run_order != twin.layer_names:
-        raise TwinMismatchError(
-            f"{type(reference).__name__}'s forward ran its layers as {run_order}, not in "
-            f"registration order {twin.layer_names}: the bridge twins nets whose forward runs "
-            f"their layers one after the other."
-        )
-    logits_t.retain_grad()
-    reference.zero_grad(set_to_none=True)
-
-    # NumPy side, layer by layer, keeping every output and every returned input gradient.
-    twin.train(reference.training)
-    h = twin.prepare_input(np.asarray(x, dtype=np.float64))
-    np_outputs = []
-    for layer in twin.layers:
-        h = layer.forward(h)
-        np_outputs.append(h)
-    logits = np_outputs[-1]
-    errors: dict[str, float] = {}
-    layer_errors: dict[str, float] = {}
-    if logits.shape != tuple(logits_t.shape):
-        raise TwinMismatchError(
-            f"Tensor logits: torch's shape is {tuple(logits_t.shape)} but the NumPy twin's is "
-            f"{logits.shape}."
-        )
-    errors["logits"] = relative_error(logits, logits_t.detach().numpy())
-    if targets is not None:
-        targets = np.asarray(targets)
-        loss_t = nn.functional.cross_entropy(logits_t, torch.from_numpy(targets).long())
-        loss_t.backward()
-        errors["loss"] = relative_error(softmax_cross_entropy(logits, targets), loss_t.item())
-        g = softmax_cross_entropy_grad(logits, targets)
-    else:
-        g = np.asarray(grad_out, dtype=np.float64)
-        logits_t.backward(torch.from_numpy(g))
-    layer_errors["loss/logits_grad"] = relative_error(g, logits_t.grad.numpy())
-
-    for index in range(len(twin.layers) - 1, -1, -1):
-        layer, path = twin.layers[index], twin.layer_names[index]
-        layer_errors[f"{path}/output"] = relative_error(
-            np_outputs[index], outputs[path].detach().numpy()
-        )
-        g = layer.backward(g)
-        if index > 0:
-            previous = outputs[twin.layer_names[index - 1]]
-            if previous.grad is not None and g is not None:
-                layer_errors[f"{path}/input_grad"] = relative_error(g, previous.grad.numpy())
-        elif input_grad and g is not None:
-            expected = x_t.grad.numpy().reshape(np.shape(g))
-            errors["grad/input"] = layer_errors[f"{path}/input_grad"] = relative_error(g, expected)
-
-    torch_params = dict(reference.named_parameters())
-    param_layers = {}
-    for torch_key, _, grad in twin.parameters():
-        expected = torch_params[torch_key].grad
-        expected = np.zeros(grad.shape) if expected is None else expected.numpy()
-        errors[f"grad/{torch_key}"] = relative_error(grad, expected)
-        param_layers[f"grad/{torch_key}"] = torch_key.rsplit(".", 1)[0] if "." in torch_key else ""
-    return Comparison(errors, layer_errors, kinds, param_layers)
-
-
-def numpy_optimizer(optimizer: torch.optim.Optimizer, twin: NumpyTwin) -> numpy_ref.optim.Optimizer:
-    """The ``numpy_ref`` optimiser with ``optimizer``'s rule and settings, over the twin's parameters.
-
-    ``torch.optim.Adam`` (without amsgrad) and ``torch.optim.SGD`` (momentum, dampening,
-    Nesterov, weight decay) have twins; others raise ``ConfigError``.
-    """
-    if len(optimizer.param_groups) != 1:
-        raise ConfigError("The NumPy twin follows an optimizer with one parameter group.")
-    group = optimizer.param_groups[0]
-    params = twin.parameters()
-    if type(optimizer) is torch.optim.Adam and not group["amsgrad"]:
-        return numpy_ref.Adam(
-            params,
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-        )
-    if type(optimizer) is torch.optim.SGD:
-        return numpy_ref.SGD(
-            params,
-            lr=group["lr"],
-            momentum=group["momentum"],
-            dampening=group["dampening"],
-            weight_decay=group["weight_decay"],
-            nesterov=group["nesterov"],
-        )
-    raise ConfigError(
-        f"The NumPy twin has no optimizer like {type(optimizer).__name__}; it follows "
-        f"torch.optim.Adam (amsgrad=False) and torch.optim.SGD (e.g. optimizer=adam)."
-    )

@@ -45,12 +45,13 @@ class MetricSeries:
         return [(p.step, p.value) for p in self.points.get(name, [])]
 
     def against_epoch(self, name: str) -> list[tuple[float, float]]:
-        """``(epochs completed, value)``: a per-step metric is averaged over each epoch."""
+        """``(epoch, value)``, the epoch 0-based as in metrics.csv; a per-step metric is averaged
+        over each epoch."""
         by_epoch: dict[int, list[float]] = defaultdict(list)
         for p in self.points.get(name, []):
             if p.epoch is not None:
                 by_epoch[p.epoch].append(p.value)
-        return [(epoch + 1, sum(v) / len(v)) for epoch, v in sorted(by_epoch.items())]
+        return [(epoch, sum(v) / len(v)) for epoch, v in sorted(by_epoch.items())]
 
     def curve_names(self) -> list[str]:
         """Metrics that make curves (a one-epoch run's are single points): not test figures or counts."""

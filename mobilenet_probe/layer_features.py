@@ -1,8 +1,8 @@
-"""Pooled features of every MobileNetV3 block from one forward pass per batch (forward hooks).
+"""Pooled features of every MobileNetV3 block from one forward pass per batch.
 
-``features.0`` ... ``features.12`` are the blocks of torchvision's ``mobilenet_v3_small().features``:
-a hook on each keeps its output ``(B, C, h, w)`` averaged over space to ``(B, C)``. The pass stops
-after the deepest block asked for, and the classifier head never runs.
+``features.0`` ... ``features.12`` are the blocks of ``nets.mobilenet_v3_small.MobileNetV3Small``;
+its ``forward_intermediates`` gives each block's output ``(B, C, h, w)``, averaged here over space
+to ``(B, C)``. The pass stops after the deepest block asked for, and the classifier head never runs.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from labkit.errors import ConfigError
-from labkit.probe.probe_config import BLOCKS as LAYERS
+from mobilenet_probe.probe_config import BLOCKS as LAYERS
+from nets.mobilenet_v3_small import MobileNetV3Small
 
 
 def layer_index(name: str) -> int:
@@ -34,8 +34,8 @@ def to_net_input(
 
     Scaled to [0, 1], resized (bilinear, as ``torchvision.transforms.Resize``) and normalised per
     channel, as the ImageNet weights expect; a grey image is repeated on the three channels. The
-    result is channels-last in memory: MobileNet's depthwise convolutions ran twice as fast so
-    on this CPU (13 s instead of 27 s for 200 images, measured on a busy machine).
+    result is channels-last in memory, the order in which MobileNet's depthwise convolutions run
+    fastest on a CPU.
     """
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32) / 255.0
     x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
@@ -48,7 +48,7 @@ def to_net_input(
 
 
 def pooled_layer_features(
-    net: nn.Module,
+    net: MobileNetV3Small,
     images: np.ndarray,
     layers: Sequence[str],
     *,
@@ -60,27 +60,24 @@ def pooled_layer_features(
 ) -> dict[str, np.ndarray]:
     """``{layer: (N, C_layer) float32}``: each block's output averaged over space, one pass per batch.
 
-    ``net`` is a torchvision MobileNetV3 (its ``features`` sequence is used); ``advance(n)`` is
-    called after each batch of ``n`` images (a progress bar).
+    ``net`` runs in channels-last memory order from here on; ``advance(n)`` is called after each
+    batch of ``n`` images (a progress bar).
     """
     indices = sorted({layer_index(name) for name in layers})
-    blocks = net.features[: indices[-1] + 1].to(memory_format=torch.channels_last)
+    net = net.to(memory_format=torch.channels_last)
     device = next(net.parameters()).device
     pooled: dict[int, list[torch.Tensor]] = {i: [] for i in indices}
-    hooks = [
-        blocks[i].register_forward_hook(
-            lambda _module, _inputs, output, i=i: pooled[i].append(output.mean(dim=(2, 3)))
-        )
-        for i in indices
-    ]
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(images), batch_size):
-                batch = images[start : start + batch_size]
-                blocks(to_net_input(batch, size, mean, std).to(device))
-                if advance is not None:
-                    advance(len(batch))
-    finally:
-        for hook in hooks:
-            hook.remove()
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            maps = net.forward_intermediates(
+                to_net_input(batch, size, mean, std).to(device),
+                indices,
+                stop_early=True,
+                intermediates_only=True,
+            )
+            for i, block_maps in zip(indices, maps, strict=True):
+                pooled[i].append(block_maps.mean(dim=(2, 3)))
+            if advance is not None:
+                advance(len(batch))
     return {LAYERS[i]: torch.cat(pooled[i]).cpu().numpy() for i in indices}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labkit.probe.cifar_scores import ClassScores
-from labkit.probe.conv_parameters import ConvCount
-from labkit.probe.layerwise_probe import LayerAccuracy
+from mobilenet_probe.cifar_scores import ClassScores
+from mobilenet_probe.conv_parameters import ConvCount
+from mobilenet_probe.layerwise_probe import LayerAccuracy
 
 
 @dataclass

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import MobileNet_V3_Small_Weights, mobilenet_v3_small
+from torchvision.models import MobileNet_V3_Small_Weights
 
 from labkit.errors import ConfigError, DataError
+from nets.mobilenet_v3_small import MobileNetV3Small
 
 WEIGHTS = MobileNet_V3_Small_Weights.IMAGENET1K_V1
 # The backbone re-saved without its head (../shared/weights), then torchvision's own file name.
@@ -30,7 +31,7 @@ SOURCES = ("imagenet", "random")
 class LoadedNet:
     """The net in eval mode, where its weights came from, and the head keys the file lacked."""
 
-    net: nn.Module
+    net: MobileNetV3Small
     source: str
     missing_head_keys: list[str] = field(default_factory=list)
     # The input normalisation the weights were trained with (ImageNet's mean and std).
@@ -53,7 +54,8 @@ def candidate_files(config_path: str | None) -> list[Path]:
 
 
 def load_mobilenet_v3_small(source: str = "imagenet", path: str | None = None) -> LoadedNet:
-    """MobileNetV3-small in eval mode: ``source="imagenet"`` (pretrained) or ``"random"`` (tests).
+    """MobileNetV3-small (``nets.mobilenet_v3_small``) in eval mode: ``source="imagenet"``
+    (pretrained) or ``"random"`` (tests).
 
     Raises ConfigError for an unknown ``source`` or a ``path`` that does not exist, DataError for
     weights that are not found or belong to another architecture.
@@ -67,7 +69,7 @@ def load_mobilenet_v3_small(source: str = "imagenet", path: str | None = None) -
         )
     with torch.random.fork_rng(devices=[]):  # the random net is the same in every run
         torch.manual_seed(0)
-        net = mobilenet_v3_small(weights=None)
+        net = MobileNetV3Small()
     if source == "random":
         return LoadedNet(net.eval(), "random initialisation (no pretrained weights)")
     tried = candidate_files(path)

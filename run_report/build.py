@@ -8,22 +8,15 @@ from pathlib import Path
 
 import yaml
 
+from figures.markdown_table import bold, code, escape, markdown_table
+from figures.number_format import format_number
 from labkit.atomic_files import remove_orphaned_parts, write_text
 from labkit.errors import ConfigError
-from labkit.report.best_job import BestBy, best_run, parse_best, recorded_best
-from labkit.report.curve_figure import save_curve_figure
-from labkit.report.markdown import (
-    bold,
-    code,
-    escape,
-    final_metric_names,
-    job_table,
-    number,
-    pivot_table,
-    table,
-)
-from labkit.report.overrides import distinguishing_keys, label, planned_jobs, sweep_plan
-from labkit.report.runs import Run, UnreadableFileError, find_runs, read_file, read_run
+from run_report.best_job import BestBy, best_run, parse_best, recorded_best
+from run_report.curve_figure import save_curve_figure
+from run_report.job_tables import final_metric_names, job_table, pivot_table
+from run_report.overrides import distinguishing_keys, label, planned_jobs, sweep_plan
+from run_report.runs import Run, UnreadableFileError, find_runs, read_file, read_run
 
 
 @dataclass(frozen=True)
@@ -152,7 +145,7 @@ def _sweep_section(
             lines += [
                 f"**Best job by {escape(by.metric)} ({by.mode}): {code(best.name)} "
                 f"({escape(label(best, keys))}), {escape(by.metric)} = "
-                f"{number(best.final(by.metric))}.**",
+                f"{format_number(best.final(by.metric))}.**",
                 "",
             ]
     lines += _optuna_result(runs[0].path.parent)
@@ -193,7 +186,7 @@ def _optuna_result(sweep_dir: Path) -> list[str]:
     best_params = best_params if isinstance(best_params, dict) else {}
     params = " ".join(code(f"{k}={v}") for k, v in best_params.items())
     value = found.get("best_value")
-    value = number(value) if isinstance(value, int | float) else escape(value or "")
+    value = format_number(value) if isinstance(value, int | float) else escape(value or "")
     return [f"Optuna's best trial: {params}, value {value}.", ""]
 
 
@@ -202,13 +195,9 @@ def _run_section(run: Run, only: list[str] | None) -> list[str]:
     lines = [f"Status: {bold(run.status)}" + (f" ({escape(why)})" if why else "") + ".", ""]
     if run.overrides:
         lines += ["Overrides: " + " ".join(code(f"{k}={v}") for k, v in run.overrides.items()), ""]
-    rows = [[m, number(run.final(m))] for m in final_metric_names([run], only)]
-    rows += [
-        ["parameters", number(run.params)],
-        ["epochs", number(run.epochs)],
-        ["time (s)", number(run.wall_time_s)],
-    ]
-    lines += ["## Summary", "", table(["figure", "value"], rows), ""]
+    rows = [[m, run.final(m)] for m in final_metric_names([run], only)]
+    rows += [["parameters", run.params], ["epochs", run.epochs], ["time (s)", run.wall_time_s]]
+    lines += ["## Summary", "", markdown_table(["figure", "value"], rows), ""]
     plots = sorted((run.path / "plots").glob("*.png"))
     if plots:
         lines += ["Plots the run made: " + ", ".join(code(f"plots/{p.name}") for p in plots), ""]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from labkit.errors import ConfigError
-from labkit.report.runs import Run
+from run_report.runs import Run
 
 # A metric named like these is better smaller; any other (acc, f1, auc, ...) is better larger.
 SMALLER_IS_BETTER = ("loss", "error", "mse", "mae", "perplexity", "diff")

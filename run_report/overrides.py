@@ -9,8 +9,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from labkit.number_format import format_number
-from labkit.report.runs import Run, load_config, read_file
+from figures.number_format import format_number
+from run_report.runs import Run, load_config, read_file
 
 
 def sweep_plan(sweep_dir: Path) -> dict[str, list[str] | None]:

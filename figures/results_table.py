@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.table import Table
 
-from labkit.number_format import format_number
+from figures.number_format import format_number
 
 
 def print_results_table(

@@ -6,11 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib import colormaps
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from labkit.atomic_files import write_with
-from labkit.report.runs import Run
+from figures.style import (
+    integer_ticks_if_whole,
+    label_axes,
+    literal,
+    new_figure,
+    plot_line,
+    save_figure,
+)
+from run_report.runs import Run
 
 # How each stage's line is drawn; the colour tells the jobs apart.
 STAGE_STYLE = {"train": "--", "val": "-"}
@@ -59,11 +64,6 @@ def _series_per_stage(run: Run, metrics: Sequence[str]) -> dict[str, tuple[str, 
     return chosen
 
 
-def _literal(text: str) -> str:
-    """``text`` as matplotlib should draw it: a ``$`` in an override is no mathtext."""
-    return text.replace("$", r"\$")
-
-
 def _log_scale(values: list[float], panel: str) -> bool:
     """A loss whose range spans more than 100x (a diverged job) is drawn on a log axis."""
     positive = [v for v in values if v > 0]
@@ -85,10 +85,11 @@ def save_curve_figure(
     if not layout:
         return None
     colours = colormaps["tab10"] if len(runs) <= 10 else colormaps["tab20"]
-    fig = Figure(figsize=(5.5 * len(layout), 8.4), dpi=90)
+    fig = new_figure(5.5 * len(layout), 8.4)
     for col, (panel, metrics) in enumerate(layout.items()):
         for row, axis in enumerate(("step", "epoch")):
             ax = fig.add_subplot(2, len(layout), row * len(layout) + col + 1)
+            xs_drawn: list[float] = []
             values: list[float] = []
             for i, (run, run_label) in enumerate(zip(runs, labels, strict=True)):
                 for stage, (by_step, by_epoch) in _series_per_stage(run, metrics).items():
@@ -101,28 +102,26 @@ def save_curve_figure(
                     if not points:
                         continue
                     xs, ys = zip(*points, strict=True)
+                    xs_drawn += xs
                     values += ys
-                    ax.plot(
+                    plot_line(
+                        ax,
                         xs,
                         ys,
                         STAGE_STYLE.get(stage, OTHER_STYLE),
                         color=colours(i % colours.N),
-                        marker="o" if axis == "epoch" and len(xs) < 30 else None,
                         markersize=3,
                         linewidth=1.2,
-                        label=_literal(f"{run_label} ({stage})"),
+                        label=literal(f"{run_label} ({stage})"),
                     )
-            ax.set_title(_literal(f"{panel} against {axis}s"))
-            ax.set_xlabel("optimizer step" if axis == "step" else "epoch")
-            ax.set_ylabel(_literal(panel))
+            xlabel = "optimizer step" if axis == "step" else "epoch"
+            name = panel or metrics[0]  # a metric named "val/" has no panel name
+            label_axes(ax, f"{name} against {axis}s", xlabel, name)
             if _log_scale(values, panel):
                 ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no step 12.5 or epoch 1.5
-            if col == 0 and row == 0:
+            integer_ticks_if_whole(ax, xs_drawn)  # no step 12.5 or epoch 1.5
+            if col == 0 and row == 0 and xs_drawn:
                 ax.legend(fontsize=7)
-    fig.suptitle(_literal(f"{title}  (dashed: train, solid: val)"))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.92, wspace=0.25, hspace=0.3)
+    fig.suptitle(literal(f"{title}  (dashed: train, solid: val)"))
     # Beside its name, then renamed into place: a crash never leaves half a PNG under the name.
-    write_with(path, lambda f: fig.savefig(f, format="png"))
-    return path
+    return save_figure(fig, path)
