@@ -1,4 +1,5 @@
-"""Filters of the first and last conv layer, and their feature maps for one fixed image, as PNGs."""
+"""Filters of the first and last conv layer, and the net's first and last feature maps for one
+fixed image, as PNGs."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pytorch_lightning.utilities import rank_zero_only
 from torch import nn
 
 from callbacks.wandb_media import log_image_files
+from figures.image_grids import save_image_grid
 from labkit.errors import ConfigError
-from labkit.plots import save_image_grid
 
 FILES = ("first_conv_filters", "first_conv_maps", "last_conv_filters", "last_conv_maps")
+LAYERS = ("first_conv", "last_conv")
 
 
 def first_and_last_conv(net: nn.Module) -> tuple[nn.Conv2d, nn.Conv2d] | None:
@@ -21,6 +23,19 @@ def first_and_last_conv(net: nn.Module) -> tuple[nn.Conv2d, nn.Conv2d] | None:
     the last block's second conv); ``None`` for a net without one."""
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     return (convs[0], convs[-1]) if convs else None
+
+
+def first_and_last_maps(net: nn.Module, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``{"first_conv": map, "last_conv": map}``, the first and the last of
+    ``net.forward_intermediates(image)`` (each ``(1, C, h, w)``), with the net in eval mode."""
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            maps = net.forward_intermediates(image, indices=[0, -1], intermediates_only=True)
+    finally:
+        net.train(was_training)
+    return dict(zip(LAYERS, (maps[0], maps[-1]), strict=True))
 
 
 def filter_tiles(weight: torch.Tensor, count: int) -> tuple[list[torch.Tensor], list[str]]:
@@ -46,10 +61,13 @@ class ConvFiltersAndMaps(pl.Callback):
 
     Writes, under ``out_dir``: ``first_conv_filters.png`` and ``last_conv_filters.png`` (the
     first ``num_filters`` filters of each layer), and ``first_conv_maps.png`` and
-    ``last_conv_maps.png`` (the same filters' output maps, before BatchNorm, for image
-    ``image_index`` of ``datamodule.splits[split]``, shown first), and logs them to W&B as
-    ``plots/<name>``. The model runs in eval mode for the maps (BatchNorm's running statistics).
-    The datamodule's ``splits[split]`` holds ``(x: (N, C, H, W), y: (N,))``.
+    ``last_conv_maps.png`` (the first ``num_filters`` channels of the net's first and last
+    ``forward_intermediates`` map, for image ``image_index`` of ``datamodule.splits[split]``,
+    shown first), and logs them to W&B as ``plots/<name>``. In this project's nets channel ``k``
+    of the first map is filter ``k`` of the first conv, and channel ``k`` of the last map filter
+    ``k`` of the last conv, each after the layers of its block or stage (BatchNorm, activation,
+    pooling; ResNet's shortcut). The net runs in eval mode for the maps (BatchNorm's running
+    statistics). The datamodule's ``splits[split]`` holds ``(x: (N, C, H, W), y: (N,))``.
 
     Args:
         out_dir: folder of the PNGs.
@@ -68,10 +86,19 @@ class ConvFiltersAndMaps(pl.Callback):
         self.paths: dict[str, Path] = {}
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if stage == "fit" and first_and_last_conv(pl_module) is None:
+        if stage != "fit":
+            return
+        net = pl_module.net
+        if first_and_last_conv(net) is None:
             raise ConfigError(
-                f"The conv_filters callback draws conv filters, but {type(pl_module.net).__name__} "
+                f"The conv_filters callback draws conv filters, but {type(net).__name__} "
                 "has no Conv2d layer. Remove the callback for this net."
+            )
+        if not callable(getattr(net, "forward_intermediates", None)):
+            raise ConfigError(
+                f"The conv_filters callback draws the maps of net.forward_intermediates(x), which "
+                f"{type(net).__name__} does not have. Give the net forward_intermediates (as "
+                "nets.resnet.ResNet18 has) or remove the callback for this net."
             )
 
     @rank_zero_only
@@ -86,38 +113,22 @@ class ConvFiltersAndMaps(pl.Callback):
         label = int(y[self.image_index])
         names = getattr(trainer.datamodule, "class_names", ()) or ()
         name = names[label] if label < len(names) else str(label)
-        layers = dict(zip(("first_conv", "last_conv"), first_and_last_conv(pl_module), strict=True))
-        maps = self._feature_maps(pl_module, image, layers)
+        layers = dict(zip(LAYERS, first_and_last_conv(pl_module.net), strict=True))
+        maps = first_and_last_maps(pl_module.net, image)
         for layer, conv in layers.items():
-            count = min(self.num_filters, conv.out_channels)
+            count = min(self.num_filters, conv.out_channels, maps[layer].shape[1])
             tiles, captions = filter_tiles(conv.weight, count)
             what = layer.replace("_", " ") + " layer"
             self._save(f"{layer}_filters", tiles, captions, f"{count} filters of the {what}")
             tiles = [image[0].cpu(), *maps[layer][0, :count].float().cpu()]
             captions = [f"input: {name}", *(f"filter {k}" for k in range(count))]
-            title = f"Maps of those filters of the {what} for {self.split} image {self.image_index}"
+            title = (
+                f"Maps of those filters of the {what} (its block's output) for {self.split} "
+                f"image {self.image_index}"
+            )
             self._save(f"{layer}_maps", tiles, captions, title)
         for key, path in self.paths.items():
             log_image_files(trainer, f"plots/{key}", [path])
-
-    def _feature_maps(
-        self, pl_module: pl.LightningModule, image: torch.Tensor, layers: dict[str, nn.Conv2d]
-    ) -> dict[str, torch.Tensor]:
-        maps: dict[str, torch.Tensor] = {}
-        hooks = [
-            conv.register_forward_hook(lambda m, i, out, key=key: maps.__setitem__(key, out))
-            for key, conv in layers.items()
-        ]
-        was_training = pl_module.training
-        pl_module.eval()
-        try:
-            with torch.no_grad():
-                pl_module(image)
-        finally:
-            pl_module.train(was_training)
-            for hook in hooks:
-                hook.remove()
-        return maps
 
     def _save(self, key: str, tiles: list[torch.Tensor], captions: list[str], title: str) -> None:
         # Tiles of one figure differ in shape (the RGB input beside 1-channel maps): pad to RGB.

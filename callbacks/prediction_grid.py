@@ -9,13 +9,14 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_only
 
+from callbacks.first_test_batch_figure import FirstTestBatchFigure
 from callbacks.sample_grid import caption_labels
 from callbacks.wandb_media import log_image_files
-from labkit.background import start_in_background
-from labkit.plots import save_image_grid
+from datamodules.background_load import start_in_background
+from figures.image_grids import save_image_grid
 
 
-class PredictionGrid(pl.Callback):
+class PredictionGrid(FirstTestBatchFigure):
     """Captions the first ``num_images`` images of the first test batch ``pred / true``.
 
     Predictions come from the module's ``predict_labels(x)``: ``(N,)`` classes, or ``(N, T)``
@@ -24,34 +25,22 @@ class PredictionGrid(pl.Callback):
     """
 
     def __init__(self, out_dir: str, num_images: int = 25) -> None:
+        super().__init__(num_images)
         self.out_dir = Path(out_dir)
-        self.num_images = num_images
         self._drawing: Future | None = None  # the grid being drawn, from the first test batch
 
-    @rank_zero_only
-    def on_test_batch_end(
-        self,
-        trainer: pl.Trainer,
-        pl_module: pl.LightningModule,
-        outputs,
-        batch,
-        batch_idx: int,
-        dataloader_idx: int = 0,
+    def draw(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, x: torch.Tensor, y: torch.Tensor
     ) -> None:
-        if batch_idx != 0 or dataloader_idx != 0:
-            return
-        x, y = batch[0][: self.num_images], batch[1][: self.num_images]
-        with torch.no_grad():
-            preds = pl_module.predict_labels(x)
+        preds = pl_module.predict_labels(x)
         names = getattr(trainer.datamodule, "class_names", None)
         captions = [
             f"pred {p}\ntrue {t}"
             for p, t in zip(caption_labels(preds, names), caption_labels(y, names), strict=True)
         ]
         colors = ["black" if torch.equal(p, t) else "red" for p, t in zip(preds, y, strict=True)]
-        # Drawn (~0.2 s of matplotlib) while the rest of the test set runs; on_test_end waits.
-        # The overlap pays where the test runs on a GPU; on a 2-core CPU the two share the cores
-        # (measured: the test's forward passes took 0.35 s instead of 0.22 s).
+        # Drawn while the rest of the test set runs; on_test_end waits. The overlap pays where
+        # the test runs on a GPU; on a CPU matplotlib and the test share the cores.
         self._drawing = start_in_background(
             save_image_grid,
             self.out_dir / "test_predictions.png",

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.utilities import rank_zero_only, rank_zero_warn
+from pytorch_lightning.utilities import rank_zero_warn
 
+from callbacks.first_test_batch_figure import FirstTestBatchFigure
 from callbacks.wandb_media import log_image_files
-from labkit.errors import ConfigError
-from labkit.plots import save_image_grid
+from figures.image_grids import save_image_grid
 
 
-class ReconstructionGrid(pl.Callback):
+class ReconstructionGrid(FirstTestBatchFigure):
     """Row 1: the first ``num_images`` inputs of the first test batch; row 2: ``pl_module(x)``.
 
     For a module whose forward returns the reconstruction, of the input's shape ``(N, C, H, W)``.
@@ -27,28 +27,13 @@ class ReconstructionGrid(pl.Callback):
     """
 
     def __init__(self, out_dir: str, num_images: int = 10) -> None:
-        if not isinstance(num_images, int) or num_images <= 0:
-            raise ConfigError(
-                f"ReconstructionGrid num_images must be a positive integer, got {num_images!r}."
-            )
+        super().__init__(num_images)
         self.path = Path(out_dir) / "reconstructions.png"
-        self.num_images = num_images
 
-    @rank_zero_only
-    def on_test_batch_end(
-        self,
-        trainer: pl.Trainer,
-        pl_module: pl.LightningModule,
-        outputs,
-        batch,
-        batch_idx: int,
-        dataloader_idx: int = 0,
+    def draw(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, x: torch.Tensor, y: torch.Tensor
     ) -> None:
-        if batch_idx != 0 or dataloader_idx != 0:
-            return
-        x = batch[0][: self.num_images]
-        with torch.no_grad():
-            x_hat = pl_module(x)
+        x_hat = pl_module(x)
         if x_hat.shape != x.shape:
             # Warn rather than fail: the test metrics of the run are still worth keeping.
             rank_zero_warn(

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from nets.input_shape import check_input_shape
+from nets.intermediates import sequential_intermediates
 from nets.positive_sizes import check_positive_sizes
 
 POOL = 2
@@ -28,7 +29,10 @@ class ConvStackCNN(nn.Module):
     ``convs_per_stage``, ``dropout`` (before the Linear) and ``pool_first`` are for the tuned model.
 
     ``forward_features(x) -> (N, channels[-1] * s * s)`` (the flattened last map);
-    ``forward_head(f) -> (N, num_classes)``, the Linear.
+    ``forward_head(f) -> (N, num_classes)``, the Linear. ``forward_intermediates`` gives one map
+    per conv block (a conv, its [BatchNorm and] ReLU, and the stage's MaxPool after its last
+    conv), so channel ``k`` of map ``i`` is filter ``k`` of conv ``i``: for the seed's CNN on
+    28x28 inputs ``(N, 16, 14, 14)``, ``(N, 32, 7, 7)``, ``(N, 64, 3, 3)``.
 
     Args:
         in_channels: channels of the input images (1 for Fashion-MNIST).
@@ -43,12 +47,9 @@ class ConvStackCNN(nn.Module):
         pool_first: put each stage's MaxPool right after its last conv, before [BatchNorm and]
             ReLU. Max-pooling commutes with ReLU, and with BatchNorm while its scale is positive,
             so the maps are nearly the same, but the normalisation and ReLU then touch a quarter
-            of the values. On this project's CPU they took ~40% of a step of the tuned
-            32/64/128 net; pooling first made its steps 1.4x faster (132 vs 182 ms, one thread).
+            of the values, a large share of a CPU step.
         channels_last: keep the conv weights and the maps in NHWC memory order (the values and
-            shapes stay NCHW). On this project's CPU a training step took 1.45x less CPU time
-            (AdamW, batch 128, one thread: 185 vs 272 ms for 32/64/128 with BatchNorm; 74 vs
-            108 ms for 16/32/64).
+            shapes stay NCHW), which CPU convolutions read faster.
     """
 
     def __init__(
@@ -117,6 +118,10 @@ class ConvStackCNN(nn.Module):
                 fan_in = width
             if not pool_first:
                 layers.append(nn.MaxPool2d(POOL))
+        # A conv block ends where the next conv (or the Flatten) starts.
+        self.block_ends = tuple(
+            i - 1 for i, layer in enumerate(layers) if isinstance(layer, nn.Conv2d) and i > 0
+        ) + (len(layers) - 1,)
         layers.append(nn.Flatten())
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
@@ -127,14 +132,39 @@ class ConvStackCNN(nn.Module):
         if channels_last:
             self.features.to(memory_format=torch.channels_last)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``x: (N, C, S, S) -> (N, channels[-1] * s * s)``; ValueError naming the expected shape."""
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         check_input_shape(
             "ConvStackCNN", x, self.input_shape, "Set in_channels and image_size to match the data."
         )
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.features(x)
+        return x
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``x: (N, C, S, S) -> (N, channels[-1] * s * s)``; ValueError naming the expected shape."""
+        return self.features(self._prepare(x))
+
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | Sequence[int] | None = None,
+        stop_early: bool = False,
+        intermediates_only: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]] | list[torch.Tensor]:
+        """The conv blocks' maps, timm's way: ``(forward_features(x), [maps])``.
+
+        Args:
+            x: ``(N, C, S, S)`` images.
+            indices: which blocks' maps: all (``None``), the last ``n`` (an int), or those
+                positions (a list; negative ones count from the end). In the net's order.
+            stop_early: run no layer after the last block asked for; the first value returned
+                is then that block's map, not ``forward_features(x)``.
+            intermediates_only: return only the list of maps.
+        """
+        final, maps = sequential_intermediates(
+            self.features, self.block_ends, self._prepare(x), indices, stop_early
+        )
+        return maps if intermediates_only else (final, maps)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """``features: (N, channels[-1] * s * s) -> logits (N, num_classes)``."""

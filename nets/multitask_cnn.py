@@ -1,9 +1,12 @@
 """A small CNN: one shared encoder, one linear head per task (MultiMNIST: left and right digit)."""
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
 from nets.input_shape import check_input_shape
+from nets.intermediates import sequential_intermediates
 from nets.positive_sizes import check_positive_sizes
 
 CONV_CHANNELS = (10, 20)
@@ -32,7 +35,8 @@ class MultitaskCNN(nn.Module):
 
     ``forward_features(x) -> (N, hidden)``; ``forward_head(f) -> (N, num_tasks, num_classes)``, the
     heads' logits stacked on dim 1, so ``logits[:, t]`` is task ``t``'s (for MultiMNIST, 0 is the
-    top-left digit and 1 the bottom-right one).
+    top-left digit and 1 the bottom-right one). ``forward_intermediates`` gives the two conv
+    blocks' maps (conv, ReLU, max-pool): ``(N, 10, 16, 16)`` and ``(N, 20, 6, 6)`` for S=36.
 
     Args:
         in_channels: channels of the input images (1 for MNIST).
@@ -78,6 +82,7 @@ class MultitaskCNN(nn.Module):
             nn.Linear(c2 * side * side, hidden),
             nn.ReLU(),
         )
+        self.block_ends = (2, 5)  # encoder positions of the two max-pools that end a conv block
         self.heads = nn.ModuleList(nn.Linear(hidden, num_classes) for _ in range(num_tasks))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -86,6 +91,31 @@ class MultitaskCNN(nn.Module):
             "MultitaskCNN", x, self.input_shape, "Set in_channels and image_size to match the data."
         )
         return self.encoder(x)
+
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | Sequence[int] | None = None,
+        stop_early: bool = False,
+        intermediates_only: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]] | list[torch.Tensor]:
+        """The conv blocks' maps, timm's way: ``(forward_features(x), [maps])``.
+
+        Args:
+            x: ``(N, C, S, S)`` images.
+            indices: which blocks' maps: all (``None``), the last ``n`` (an int), or those
+                positions (a list; negative ones count from the end). In the net's order.
+            stop_early: run no layer after the last block asked for; the first value returned
+                is then that block's map, not ``forward_features(x)``.
+            intermediates_only: return only the list of maps.
+        """
+        check_input_shape(
+            "MultitaskCNN", x, self.input_shape, "Set in_channels and image_size to match the data."
+        )
+        final, maps = sequential_intermediates(
+            self.encoder, self.block_ends, x, indices, stop_early
+        )
+        return maps if intermediates_only else (final, maps)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """``features: (N, hidden) -> logits (N, num_tasks, num_classes)``."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 from nets.activations import make_activation
 from nets.input_shape import check_input_shape
+from nets.intermediates import take_indices
 from nets.positive_sizes import check_positive_sizes
 
 # Weight initialisations by name (seed 002 question 3.7's grid); applied to every conv and
@@ -122,14 +123,38 @@ class ResNet18(nn.Module):
             "ResNet18", x, expected, "Set model.net.in_channels / image_size to the dataset's."
         )
 
-    def forward_intermediates(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """``[stem, stage1, stage2, stage3, stage4]`` outputs: ``(N, 64, 32, 32)``, ``(N, 64, 32, 32)``,
-        ``(N, 128, 16, 16)``, ``(N, 256, 8, 8)``, ``(N, 512, 4, 4)`` for 32x32 inputs."""
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | Sequence[int] | None = None,
+        stop_early: bool = False,
+        intermediates_only: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]] | list[torch.Tensor]:
+        """The stem's and each stage's maps, timm's way: ``(forward_features(x), [maps])``.
+
+        The five maps, for 32x32 inputs: stem ``(N, 64, 32, 32)``, stages ``(N, 64, 32, 32)``,
+        ``(N, 128, 16, 16)``, ``(N, 256, 8, 8)``, ``(N, 512, 4, 4)``.
+
+        Args:
+            x: ``(N, C, H, W)`` images.
+            indices: which maps: all (``None``), the last ``n`` (an int), or those positions
+                (a list, 0 the stem; negative ones count from the end). In the net's order.
+            stop_early: run no stage after the last map asked for; the first value returned is
+                then that map (the pooled ``forward_features(x)`` only if stage 4 ran).
+            intermediates_only: return only the list of maps.
+        """
         self._check(x)
-        maps = [self.stem(x)]
-        for stage in self.stages:
-            maps.append(stage(maps[-1]))
-        return maps
+        taken, last = take_indices(1 + len(self.stages), indices)
+        x = self.stem(x)
+        maps = [x] if 0 in taken else []
+        stages = self.stages[:last] if stop_early else self.stages
+        for i, stage in enumerate(stages, start=1):
+            x = stage(x)
+            if i in taken:
+                maps.append(x)
+        if len(stages) == len(self.stages):
+            x = self.pool(x).flatten(1)
+        return maps if intermediates_only else (x, maps)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (N, C, H, W) -> (N, 512)``: the last stage's maps, averaged over space."""

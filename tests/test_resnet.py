@@ -21,7 +21,7 @@ def test_parameter_count_is_resnet18s_with_ten_classes(net):
 
 def test_stages_give_32_16_8_4_pixel_maps(net):
     with torch.no_grad():
-        maps = net.forward_intermediates(torch.randn(2, 3, 32, 32))
+        maps = net.forward_intermediates(torch.randn(2, 3, 32, 32), intermediates_only=True)
     assert [tuple(m.shape[1:]) for m in maps] == [
         (64, 32, 32),
         (64, 32, 32),
@@ -94,6 +94,6 @@ def test_unknown_init_and_wrong_input_are_clear_value_errors(net):
 def test_a_narrower_copy_keeps_the_structure_and_doubles_channels_per_stage():
     net = ResNet18(width=8)
     with torch.no_grad():
-        maps = net.forward_intermediates(torch.randn(1, 3, 32, 32))
+        maps = net.forward_intermediates(torch.randn(1, 3, 32, 32), intermediates_only=True)
     assert [m.shape[1] for m in maps] == [8, 8, 16, 32, 64]
     assert [m.shape[-1] for m in maps] == [32, 32, 16, 8, 4]
