@@ -3,7 +3,6 @@
 ``python train.py --help`` lists the experiments and every config group; ``-m`` runs a sweep.
 """
 
-import math
 from pathlib import Path
 
 import hydra
@@ -11,6 +10,7 @@ from omegaconf import DictConfig
 
 from labkit.entry import quiet_known_warnings, run_checked, skip_garbage_collection_at_exit
 from labkit.help import answer_help
+from labkit.optimized_metric import sweep_value
 from labkit.resolvers import register_resolvers
 
 register_resolvers()
@@ -21,10 +21,9 @@ quiet_known_warnings()
 def main(cfg: DictConfig) -> float | None:
     # torch and Lightning load only once the config has passed its checks.
     metrics = run_checked(cfg, entry="train", task="labkit.training.train")
-    # A sweeper optimises the value returned here (configured by `optimized_metric`). A failed
-    # job of a sweep has no metrics: NaN, which Optuna records as a failed trial and goes on.
-    name = cfg.get("optimized_metric")
-    return metrics.get(name, math.nan) if name else None
+    # A sweeper optimises the value returned here (configured by `optimized_metric`); a failed
+    # or diverged job returns None, which Optuna records as a failed trial.
+    return sweep_value(metrics, cfg.get("optimized_metric"))
 
 
 if __name__ == "__main__":

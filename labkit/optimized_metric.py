@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from labkit.errors import ConfigError
+
+
+def sweep_value(metrics: Mapping[str, float], name: str | None) -> float | None:
+    """What a job hands its sweeper: ``metrics[name]`` when finite, else None.
+
+    A failed job has no metrics, a diverged one NaN. Hydra's Optuna sweeper records None as a
+    failed trial and goes on; NaN stops the whole sweep (Optuna's ``tell`` refuses it, then
+    refuses it again as a failed trial's value).
+    """
+    value = metrics.get(name) if name else None
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def check_optimized_metric(name: str | None, model: object) -> None:

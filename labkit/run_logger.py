@@ -1,8 +1,10 @@
 """A torch-free run logger for the NumPy experiments: ``metrics.csv`` plus a W&B run.
 
 Lightning's loggers import torch, so ``train_numpy.py`` uses this instead. It writes the same
-shape of ``metrics.csv`` as Lightning's ``CSVLogger`` (one row per logging call, a column per
-metric name, blanks where a row has no value), so a reader of one (``report.py``) reads both.
+shape of ``metrics.csv`` as Lightning's ``CSVLogger`` and ``ResumableCSVLogger`` (one row per
+logging call, the sorted union of the metric names as columns, blanks where a row has no value,
+an integer written as one: ``50890``, not ``50890.0``), so a reader of one (``report.py``) reads
+both alike.
 W&B is offline unless the user asked for online and online can work (see
 ``labkit.wandb_mode``); offline never prompts for a login and never touches the network
 (``wandb sync <run dir>/wandb/offline-run-*`` uploads later).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,11 +70,10 @@ class RunLogger:
         row: dict[str, float | int] = {"step": int(step)}
         if epoch is not None:
             row["epoch"] = int(epoch)
-        row.update({key: float(value) for key, value in metrics.items()})
+        row.update({key: _csv_number(value) for key, value in metrics.items()})
         self._rows.append(row)
-        new_columns = [key for key in row if key not in self._columns]
-        if new_columns:
-            self._columns.extend(new_columns)
+        if not row.keys() <= set(self._columns):
+            self._columns = sorted(set(self._columns) | row.keys())
             self._rewrite_csv()  # a new column changes the header, so the file is rewritten
         else:
             self._append_csv_row(row)
@@ -130,6 +132,13 @@ class RunLogger:
         self.close(exit_code=0 if exc_type is None else 1)
 
 
+def _csv_number(value: Any) -> float | int:
+    """An integer (a count, a step; NumPy's too) stays one, as a torch run's CSV writes it."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return float(value)
+
+
 def wandb_mode(offline: bool, output_dir: str | Path | None = None) -> str:
     """W&B's mode for a run configured ``offline`` (or online), as ``decide_offline`` allows.
 
@@ -157,8 +166,8 @@ def _start_wandb(
 
     settings = wandb.Settings(
         silent=True,
-        # The system monitor samples CPU and memory in a separate process; on a 2-core machine it
-        # competes with the BLAS threads that do the training, so it is off for these runs.
+        # The system monitor samples CPU and memory in a separate process, which competes with
+        # the BLAS threads that do the training on a machine with few cores.
         x_disable_stats=True,
     )
     return wandb.init(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,41 @@ def read_summary(run_dir: Path) -> dict[str, Any] | None:
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:
     """Write summary.json atomically (the previous one stays whole if this write fails)."""
     write_text(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+
+
+def record_finished(
+    run_dir: Path,
+    metrics: Mapping[str, float],
+    *,
+    job: str,
+    epochs: int | None,
+    params_total: int | None,
+    wall_time_s: float,
+    checkpoint: str | None,
+    best: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Write the summary.json of a run that ended well; returns it, in its keys' order.
+
+    The torch side (``callbacks.run_summary``) and the NumPy runners both write it here, so
+    report.py reads either run alike. ``metrics``: the final figures
+    (``test/acc``, ``time/...``); ``job``: ``train``, or ``eval`` for a run that only tested;
+    ``epochs``: how many were trained (1 for a one-epoch run); ``checkpoint``: the weights
+    tested, relative to ``run_dir`` (None when they were never a file); ``best``: the validation
+    figures of the epoch whose weights were tested, with that epoch as ``best_epoch``, counted
+    from 0 as metrics.csv's ``epoch`` column counts.
+    """
+    summary = {
+        **metrics,
+        "status": "finished",
+        "job": job,
+        "epochs": epochs,
+        "params_total": params_total,
+        "wall_time_s": round(wall_time_s, 2),
+        "checkpoint": checkpoint,
+        **(best or {}),
+    }
+    write_summary(run_dir, summary)
+    return summary
 
 
 def record_end(run_dir: Path, status: str, error: str, **details: Any) -> None:

@@ -1,8 +1,11 @@
 """Runner of the NumPy MLP experiments (``numpy_mlp_mnist``, ``numpy_mlp_mnist_fast``).
 
-Loads the data into memory, builds the model and optimiser from the config, trains, logs the
-curves to ``metrics.csv`` and W&B, leaves PNG plots in ``<run dir>/plots/`` and prints a final
-table. Returns the final metrics (a sweeper may optimise any of them).
+Loads the data into memory, builds the model and optimiser from the config, trains, then tests
+the weights of the best validation epoch, as ``train.py`` tests its best checkpoint (the last
+epoch's without a validation split). The run leaves a ``train.py`` run's record: summary.json
+(``labkit.run_record.record_finished``), metrics.csv with the same columns and counting, the
+same ``plots/curves.png`` and ``plots/test_predictions.png``, and a W&B run. Returns the final
+figures (a sweeper may optimise any of them).
 """
 
 from __future__ import annotations
@@ -14,14 +17,20 @@ import hydra
 import numpy as np
 from omegaconf import DictConfig
 
+from figures.results_table import print_results_table
 from labkit.errors import ConfigError
-from labkit.results_table import print_results_table
 from labkit.run_logger import run_logger_from_config
+from labkit.run_record import record_finished
 from numpy_experiments.classifier_plots import save_prediction_grid, save_training_curves
-from numpy_experiments.classifier_training import TrainingHistory, train_classifier
+from numpy_experiments.classifier_training import (
+    MONITOR_MODES,
+    TrainingHistory,
+    train_classifier,
+)
 from numpy_experiments.mnist_arrays import ClassificationArrays, load_classification_arrays
+from numpy_ref.layer import Layer
 from numpy_ref.lr_schedules import make_lr_schedule
-from numpy_ref.training import predict
+from numpy_ref.training import evaluate, predict
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
@@ -30,6 +39,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
     output_dir = Path(cfg.paths.output_dir)
     rng = np.random.default_rng(cfg.seed)
     data_cfg, train_cfg = cfg.numpy_data, cfg.numpy_training
+    monitor = train_cfg.monitor
+    if monitor not in MONITOR_MODES:
+        raise ConfigError(
+            f"numpy_training.monitor={monitor} cannot pick the epoch to test; choose one of "
+            f"{', '.join(MONITOR_MODES)} (e.g. numpy_training.monitor=val/acc)."
+        )
     data = load_classification_arrays(
         data_cfg.name,
         data_cfg.data_dir,
@@ -52,6 +67,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     load_s = time.perf_counter() - run_start
 
     with run_logger_from_config(cfg) as logger:
+        params = model.num_parameters()
+        # ParameterCount's row on the torch side: every numpy_ref parameter is trained.
+        logger.log_metrics({"model/params_total": params, "model/params_trainable": params}, 0)
         history = train_classifier(
             model,
             optimizer,
@@ -65,27 +83,55 @@ def run(cfg: DictConfig) -> dict[str, float]:
             log_every=train_cfg.log_every,
             on_metrics=logger.log_metrics,
             show_progress=cfg.progress_bar,
+            monitor=monitor,
         )
-        results = _final_figures(history, model.num_parameters(), load_s)
-        plots = save_training_curves(history, output_dir / "plots", cfg.task_name)
-        predictions = predict(model, data.x_test, train_cfg.eval_batch_size)
-        plots.append(
-            save_prediction_grid(
-                data.test_images,
-                data.y_test,
-                predictions,
-                output_dir / "plots" / "test_predictions.png",
-                f"{cfg.task_name}: test images, predicted vs true label",
-                rng=np.random.default_rng(0),
-            )
-        )
-        for path in plots:
+        if history.best_state is not None:
+            model.load_state_dict(history.best_state)
+        test_loss, test_acc = evaluate(model, data.x_test, data.y_test, train_cfg.eval_batch_size)
+        # The test belongs to no epoch (it tests the best one's weights): its row has none.
+        logger.log_metrics({"test/loss": test_loss, "test/acc": test_acc}, history.final.step)
+        for path in _save_plots(history, model, data, output_dir / "plots", cfg):
             logger.log_image(f"plots/{path.stem}", path)
-        logger.log_table("final_metrics", ["figure", "value"], [[k, v] for k, v in results.items()])
-        logger.log_summary(results)
-    results["total_wall_s"] = time.perf_counter() - run_start
-    print_results_table(f"{cfg.task_name} (NumPy)", {**results, "run dir": str(output_dir)})
-    return results
+        figures = _final_figures(history, test_loss, test_acc, load_s)
+        summary = record_finished(
+            output_dir,
+            figures,
+            job="train",
+            epochs=len(history.epochs),
+            params_total=params,
+            wall_time_s=time.perf_counter() - run_start,
+            checkpoint=None,  # the tested weights were kept in memory, never saved
+            best=_best_epoch_figures(history),
+        )
+        rows = [[k, str(v)] for k, v in summary.items()]
+        logger.log_table("final_metrics", ["metric", "value"], rows)
+        logger.log_summary({f"final/{k}": v for k, v in figures.items()})
+    print_results_table(f"{cfg.task_name} (NumPy)", {**summary, "run dir": str(output_dir)})
+    best = _best_epoch_figures(history)
+    # What train.py returns too: the monitor's best value as `<monitor>_best`.
+    return {**figures, **best, **({f"{monitor}_best": best[monitor]} if best else {})}
+
+
+def _save_plots(
+    history: TrainingHistory,
+    model: Layer,
+    data: ClassificationArrays,
+    plots_dir: Path,
+    cfg: DictConfig,
+) -> list[Path]:
+    """The curves and, from the tested weights, the test predictions."""
+    predictions = predict(model, data.x_test, cfg.numpy_training.eval_batch_size)
+    return [
+        save_training_curves(history, plots_dir, cfg.task_name),
+        save_prediction_grid(
+            data.test_images,
+            data.y_test,
+            predictions,
+            plots_dir / "test_predictions.png",
+            f"{cfg.task_name}: test images, predicted vs true label",
+            rng=np.random.default_rng(0),
+        ),
+    ]
 
 
 def _check_model_fits_data(sizes: list[int], data: ClassificationArrays) -> None:
@@ -98,24 +144,25 @@ def _check_model_fits_data(sizes: list[int], data: ClassificationArrays) -> None
 
 
 def _final_figures(
-    history: TrainingHistory, num_parameters: int, load_s: float
+    history: TrainingHistory, test_loss: float, test_acc: float, load_s: float
 ) -> dict[str, float]:
-    final = history.final
-    results = {
-        "test/acc": final.test_acc,
-        "test/loss": final.test_loss,
-        "train/loss": final.train_loss,
-        "epochs": final.epoch,
-        "parameters": num_parameters,
+    """The test of the tested weights, and the timings (summary.json's figures)."""
+    figures = {
+        "test/loss": test_loss,
+        "test/acc": test_acc,
         "data_load_s": load_s,
         "train_wall_s": history.train_wall_s,
     }
-    if final.val_acc is not None:
-        results.update({"val/acc": final.val_acc, "val/loss": final.val_loss})
     if history.target_test_acc is not None:
         # NaN (not a made-up number) when the target was never reached.
         reached = history.time_to_target_s
-        results[f"time_to_{history.target_test_acc:g}_test_acc_s"] = (
+        figures[f"time_to_{history.target_test_acc:g}_test_acc_s"] = (
             reached if reached is not None else float("nan")
         )
-    return results
+    return figures
+
+
+def _best_epoch_figures(history: TrainingHistory) -> dict[str, float]:
+    """``val/*`` of the epoch whose weights were tested and that epoch (0-based) as ``best_epoch``."""
+    best = history.best
+    return {} if best is None else {**best.val_metrics(), "best_epoch": best.epoch}

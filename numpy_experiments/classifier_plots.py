@@ -1,4 +1,4 @@
-"""PNG plots of a classifier run: loss and accuracy curves, test images with predicted labels."""
+"""PNG plots of a classifier run: per-epoch curves, test images with predicted labels."""
 
 from __future__ import annotations
 
@@ -6,43 +6,41 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.plots import save_curves, save_image_grid
+from figures.curves import save_curve_panels
+from figures.image_grids import save_image_grid
 from numpy_experiments.classifier_training import TrainingHistory
 
 
-def save_training_curves(history: TrainingHistory, plots_dir: Path, title: str) -> list[Path]:
-    """``loss.png`` (per-step train loss, per-epoch train/val/test loss) and ``accuracy.png``."""
-    steps_per_epoch = history.epochs[0].step / history.epochs[0].epoch
-    epoch_x = [r.epoch for r in history.epochs]
-    loss_series = {
-        "train (per step)": [(s / steps_per_epoch, loss) for s, loss in history.step_losses],
-        "train (epoch mean)": list(
-            zip(epoch_x, [r.train_loss for r in history.epochs], strict=True)
+def save_training_curves(history: TrainingHistory, plots_dir: Path, title: str) -> Path:
+    """``curves.png``: the figure a ``train.py`` classifier run draws (``MetricCurvesPlot``).
+
+    One panel per metric, train and val against the 0-based epoch index (0 for the first), as
+    ``configs/callbacks/{metric_curves,classifier}.yaml`` configure it for the torch side and as
+    ``metrics.csv`` and ``summary.json``'s ``best_epoch`` count epochs.
+    """
+    epochs = [r.epoch for r in history.epochs]
+    with_val = history.epochs[0].val_loss is not None
+
+    def series(train: list[float], val: list[float | None]) -> dict[str, list[tuple[int, float]]]:
+        curves = {"train": list(zip(epochs, train, strict=True))}
+        curves["val"] = list(zip(epochs, val, strict=True)) if with_val else []
+        return curves
+
+    panels = {
+        "loss": series(
+            [r.train_loss for r in history.epochs], [r.val_loss for r in history.epochs]
         ),
-        "test": list(zip(epoch_x, [r.test_loss for r in history.epochs], strict=True)),
+        "accuracy": series(
+            [r.train_acc for r in history.epochs], [r.val_acc for r in history.epochs]
+        ),
     }
-    acc_series = {
-        "train (epoch mean)": list(
-            zip(epoch_x, [r.train_acc for r in history.epochs], strict=True)
-        ),
-        "test": list(zip(epoch_x, [r.test_acc for r in history.epochs], strict=True)),
-    }
-    if history.epochs[0].val_loss is not None:
-        loss_series["val"] = [(r.epoch, r.val_loss) for r in history.epochs]
-        acc_series["val"] = [(r.epoch, r.val_acc) for r in history.epochs]
-    return [
-        save_curves(
-            plots_dir / "loss.png",
-            loss_series,
-            f"{title}: cross-entropy loss",
-            "epoch",
-            "loss",
-            logy=True,
-        ),
-        save_curves(
-            plots_dir / "accuracy.png", acc_series, f"{title}: accuracy", "epoch", "accuracy"
-        ),
-    ]
+    return save_curve_panels(
+        plots_dir / "curves.png",
+        panels,
+        xlabel="epoch",
+        ylabels={name: name for name in panels},
+        suptitle=f"{title}: per-epoch curves",
+    )
 
 
 def save_prediction_grid(

@@ -4,11 +4,13 @@
     curvature that explains why none converges well; (b) a 3→2→3 autoencoder against the SVD
     minimum; (d) an autoencoder with ``DropoutOne`` on the code whose first code dimension
     separates foreground from background, against the optimal expected loss. Writes
-    ``results.md``, ``metrics.csv``, PNG plots under ``plots/`` and a W&B run to the run dir.
+    ``results.md``, ``summary.json``, ``metrics.csv``, PNG plots under ``plots/`` and a W&B run to
+    the run dir. Its theory and analysis are in ``numpy_experiments/ulu_exercise/``.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,20 +18,24 @@ import numpy as np
 from omegaconf import DictConfig
 
 from datamodules.ulu_points import load_ulu
+from figures.markdown_table import markdown_table
+from figures.number_format import format_number
+from figures.results_table import print_results_table
 from labkit.atomic_files import write_text
 from labkit.errors import ConfigError
-from labkit.results_table import print_results_table
 from labkit.run_logger import RunLogger, run_logger_from_config
-from numpy_experiments import autoencoder_plots as plots
-from numpy_experiments.foreground_split import (
+from labkit.run_record import record_finished
+from numpy_experiments.nonfinite import check_finite, check_report_is_finite
+from numpy_experiments.ulu_exercise import autoencoder_plots as plots
+from numpy_experiments.ulu_exercise.foreground_split import (
     PlaneSplit,
     SplitAgreement,
     split_agreement,
     two_plane_split,
 )
-from numpy_experiments.identity_fit_sweep import LrRun, sweep_learning_rates
-from numpy_experiments.input_whitening import fit_normaliser
-from numpy_experiments.linear_ae_theory import (
+from numpy_experiments.ulu_exercise.identity_fit_sweep import LrRun, sweep_learning_rates
+from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
+from numpy_experiments.ulu_exercise.linear_ae_theory import (
     IdentityFitCurvature,
     best_rank_k_affine_loss,
     covariance_condition_number,
@@ -38,9 +44,7 @@ from numpy_experiments.linear_ae_theory import (
     principal_coordinates,
     principal_variances,
 )
-from numpy_experiments.linear_autoencoder import AutoencoderRun, train_autoencoder
-from numpy_experiments.markdown_table import format_number, markdown_table
-from numpy_experiments.nonfinite import check_finite, check_report_is_finite
+from numpy_experiments.ulu_exercise.linear_autoencoder import AutoencoderRun, train_autoencoder
 
 
 @dataclass
@@ -95,6 +99,7 @@ class LinearAEResults:
 
 def run(cfg: DictConfig) -> dict[str, float]:
     """Run parts (a), (b), (d) of ``cfg.linear_ae`` on ``cfg.numpy_data`` (ulu.csv)."""
+    run_start = time.perf_counter()
     data_cfg = cfg.numpy_data
     points = load_ulu(data_cfg.data_dir, data_cfg.labkit_data, data_cfg.download, data_cfg.url)
     results = compute_results(points, cfg.linear_ae, np.random.default_rng(cfg.seed))
@@ -109,9 +114,17 @@ def run(cfg: DictConfig) -> dict[str, float]:
             logger.log_image(f"plots/{path.stem}", path)
         _log_tables(logger, results)
         logger.log_summary(results.figures())
-    print_results_table(
-        f"{cfg.task_name} (NumPy)", {**results.figures(), "run dir": str(output_dir)}
-    )
+        # Full-batch GD in three parts of different models: no epoch or parameter count to give.
+        summary = record_finished(
+            output_dir,
+            results.figures(),
+            job="train",
+            epochs=None,
+            params_total=None,
+            wall_time_s=time.perf_counter() - run_start,
+            checkpoint=None,
+        )
+    print_results_table(f"{cfg.task_name} (NumPy)", {**summary, "run dir": str(output_dir)})
     return results.figures()
 
 

@@ -13,8 +13,8 @@ import numpy as np
 from omegaconf import DictConfig
 
 from datamodules.idx_files import load_split
+from figures.results_table import print_results_table
 from labkit.errors import ConfigError
-from labkit.results_table import print_results_table
 from labkit.run_logger import run_logger_from_config
 from numpy_experiments.classifier_plots import save_prediction_grid
 

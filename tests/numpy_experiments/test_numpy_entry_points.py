@@ -1,6 +1,7 @@
 """train_numpy.py and baseline.py as a user runs them: outputs on disk, exit codes, no torch."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -37,9 +38,12 @@ def test_tiny_mlp_run_leaves_metrics_plots_and_an_offline_wandb_run_without_torc
     assert result.returncode == 0, result.stderr[-3000:]
     assert not torch_loaded, "the train_numpy.py path imported torch"
     final = _last_row_with(run_dir / "metrics.csv", "test/acc")
-    assert final["epoch"] == "2" and float(final["test/acc"]) > 0.5, final
-    assert {"val/acc", "train/loss", "train/loss_step"} <= set(final)
-    for name in ("loss.png", "accuracy.png", "test_predictions.png"):
+    assert final["epoch"] == "" and float(final["test/acc"]) > 0.5, final
+    assert {"val/acc", "train/loss", "train/loss_epoch"} <= set(final)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["epochs"] == 2, summary
+    assert summary["test/acc"] == float(final["test/acc"])
+    for name in ("curves.png", "test_predictions.png"):
         assert (run_dir / "plots" / name).stat().st_size > 1000, name
     assert list((run_dir / "wandb").glob("offline-run-*/*.wandb")), "no offline W&B run"
     assert "test/acc" in result.stdout and "train_wall_s" in result.stdout
@@ -74,6 +78,9 @@ def test_tiny_linear_ae_run_writes_results_md_and_plots_without_torch(tmp_path):
         assert heading in report, heading
     assert len(list((run_dir / "plots").glob("*.png"))) == 6
     assert _last_row_with(run_dir / "metrics.csv", "d/expected_loss")["step"] == "40"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["job"] == "train", summary
+    assert summary["b/loss"] == float(_last_row_with(run_dir / "metrics.csv", "b/loss")["b/loss"])
 
 
 def test_missing_ulu_exits_with_code_2_and_one_message(tmp_path):

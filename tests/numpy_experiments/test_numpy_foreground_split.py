@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from numpy_experiments.foreground_split import (
+from numpy_experiments.ulu_exercise.foreground_split import (
     auc,
     largest_gap_split,
     split_agreement,

@@ -3,16 +3,19 @@
 import numpy as np
 import pytest
 
-from numpy_experiments.identity_fit_sweep import fit_identity_by_gd, sweep_learning_rates
-from numpy_experiments.input_whitening import fit_normaliser
-from numpy_experiments.linear_ae_theory import (
+from numpy_experiments.ulu_exercise.identity_fit_sweep import (
+    fit_identity_by_gd,
+    sweep_learning_rates,
+)
+from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
+from numpy_experiments.ulu_exercise.linear_ae_theory import (
     best_rank_k_affine_loss,
     dropout_one_optimal_loss,
     identity_fit_curvature,
     identity_fit_gd_loss,
     principal_variances,
 )
-from numpy_experiments.linear_autoencoder import expected_loss, train_autoencoder
+from numpy_experiments.ulu_exercise.linear_autoencoder import expected_loss, train_autoencoder
 from numpy_ref.linear import Linear
 from tests.numpy_experiments.synthetic_points import two_plane_points
 

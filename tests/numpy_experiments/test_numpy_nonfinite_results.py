@@ -1,6 +1,7 @@
 """NaN/inf figures stop a NumPy experiment with one error; every file a runner writes is atomic."""
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,21 +10,21 @@ from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 
 from labkit.atomic_files import PART_SUFFIX
-from numpy_experiments import autoencoder_plots
 from numpy_experiments.classifier_training import train_classifier
-from numpy_experiments.input_whitening import fit_normaliser
 from numpy_experiments.linear_ae_experiment import (
     check_results_are_finite,
     compute_results,
     results_markdown,
     save_plots,
 )
-from numpy_experiments.linear_autoencoder import train_autoencoder
 from numpy_experiments.nonfinite import (
     NonFiniteResultError,
     check_finite,
     check_report_is_finite,
 )
+from numpy_experiments.ulu_exercise import autoencoder_plots
+from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
+from numpy_experiments.ulu_exercise.linear_autoencoder import train_autoencoder
 from numpy_ref.lr_schedules import make_lr_schedule
 from numpy_ref.optim import SGD
 from numpy_ref.sequential import MLP
@@ -110,8 +111,8 @@ def test_a_classifier_whose_loss_becomes_nan_stops_naming_the_step_and_lr():
     model = MLP([784, 32, 10], "relu", rng=rng)
     logged = []
     with pytest.raises(
-        NonFiniteResultError, match=r"became nan at step \d+ \(epoch 1, lr 1e\+06\)"
-    ):
+        NonFiniteResultError, match=r"became nan at step (\d+) of epoch 0 \(both counted from 0"
+    ) as info:
         train_classifier(
             model,
             SGD(model, lr=1e6),
@@ -125,11 +126,19 @@ def test_a_classifier_whose_loss_becomes_nan_stops_naming_the_step_and_lr():
             show_progress=False,
         )
     assert all(math.isfinite(v) for m in logged for v in m.values()), "a nan was logged"
+    # The torch side's NonFiniteLossGuard leaves the same row, which report.py reads as failed.
+    step = int(re.search(r"at step (\d+)", str(info.value)).group(1))
+    assert logged[-1] == {"run/failed": 1.0, "run/nonfinite_step": step}
+    assert "lr 1e+06" in str(info.value)
+
+
+def _loss_plot(path: Path) -> Path:
+    return autoencoder_plots.save_loss_curves_with_minima({"a": [1.0, 0.5]}, {"a": 0.25}, path, "t")
 
 
 def test_a_plot_that_fails_midway_leaves_no_file_under_its_name(tmp_path, monkeypatch):
     path = tmp_path / "plots" / "curve.png"
-    autoencoder_plots._save(Figure(), path)  # creates the folder and a whole PNG
+    _loss_plot(path)  # creates the folder and a whole PNG
     good = path.read_bytes()
     assert good.startswith(b"\x89PNG")
 
@@ -139,9 +148,9 @@ def test_a_plot_that_fails_midway_leaves_no_file_under_its_name(tmp_path, monkey
 
     monkeypatch.setattr(Figure, "savefig", crash_midway)
     with pytest.raises(RuntimeError, match="killed while saving"):
-        autoencoder_plots._save(Figure(), path)
+        _loss_plot(path)
     assert path.read_bytes() == good, "the previous plot was overwritten by half a file"
     assert not list(path.parent.glob(f"*{PART_SUFFIX}"))
     with pytest.raises(RuntimeError):
-        autoencoder_plots._save(Figure(), tmp_path / "plots" / "new.png")
+        _loss_plot(tmp_path / "plots" / "new.png")
     assert not (tmp_path / "plots" / "new.png").exists()

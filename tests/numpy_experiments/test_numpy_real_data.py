@@ -29,9 +29,9 @@ def ulu():
 
 
 def test_bottleneck_autoencoder_gets_within_1_percent_of_the_svd_minimum(ulu):
-    from numpy_experiments.input_whitening import fit_normaliser
-    from numpy_experiments.linear_ae_theory import best_rank_k_affine_loss
-    from numpy_experiments.linear_autoencoder import train_autoencoder
+    from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
+    from numpy_experiments.ulu_exercise.linear_ae_theory import best_rank_k_affine_loss
+    from numpy_experiments.ulu_exercise.linear_autoencoder import train_autoencoder
 
     settings = _experiment("numpy_linear_ae").linear_ae
     b = settings.bottleneck
@@ -49,10 +49,10 @@ def test_bottleneck_autoencoder_gets_within_1_percent_of_the_svd_minimum(ulu):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_dropout_autoencoder_code_one_separates_foreground_within_500_steps(ulu, seed):
-    from numpy_experiments.foreground_split import split_agreement, two_plane_split
-    from numpy_experiments.input_whitening import fit_normaliser
-    from numpy_experiments.linear_ae_theory import dropout_one_optimal_loss
-    from numpy_experiments.linear_autoencoder import train_autoencoder
+    from numpy_experiments.ulu_exercise.foreground_split import split_agreement, two_plane_split
+    from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
+    from numpy_experiments.ulu_exercise.linear_ae_theory import dropout_one_optimal_loss
+    from numpy_experiments.ulu_exercise.linear_autoencoder import train_autoencoder
 
     settings = _experiment("numpy_linear_ae").linear_ae
     d = settings.dropout

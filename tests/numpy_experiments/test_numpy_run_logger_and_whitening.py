@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labkit.run_logger import RunLogger
-from numpy_experiments.input_whitening import fit_normaliser
+from numpy_experiments.ulu_exercise.input_whitening import fit_normaliser
 from numpy_ref.linear import Linear
 
 
@@ -24,6 +24,20 @@ def test_metrics_csv_gains_columns_without_losing_rows(tmp_path):
     assert [r["train/loss"] for r in rows] == ["2.0", "1.0", "0.5"]
     assert [r["test/acc"] for r in rows] == ["", "", "0.9"]
     assert rows[2]["epoch"] == "1" and rows[0]["step"] == "1"
+
+
+def test_metrics_csv_has_sorted_columns_and_whole_integers_as_a_torch_run_writes_them(tmp_path):
+    logger = RunLogger(tmp_path, {}, use_wandb=False)
+    logger.log_metrics({"model/params_total": np.int64(50890), "model/params_trainable": 50890}, 0)
+    logger.log_metrics({"val/loss": 0.5, "train/acc": 1.0, "run/nonfinite_step": 7}, 3, epoch=0)
+    logger.log_metrics({"val/loss": 0.25}, 4, epoch=1)  # known columns: appended, not rewritten
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert header == sorted(header), header  # labkit/resumable_csv_logger.py sorts its columns
+    rows = _rows(tmp_path / "metrics.csv")
+    assert rows[0]["model/params_total"] == rows[0]["model/params_trainable"] == "50890"
+    assert (rows[1]["step"], rows[1]["epoch"], rows[1]["run/nonfinite_step"]) == ("3", "0", "7")
+    assert (rows[1]["train/acc"], rows[2]["val/loss"]) == ("1.0", "0.25")  # a float stays one
 
 
 def test_wandb_run_is_offline_and_lives_in_the_run_dir(tmp_path):

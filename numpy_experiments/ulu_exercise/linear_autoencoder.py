@@ -4,7 +4,7 @@ Model: ``c = z W₁ᵀ + b₁`` (encoder ``Linear(D, k)`` on the normalised inpu
 ``DropoutOne`` on the code (zeros ``c_1`` of each row with probability ½ in training), then
 ``x̂ = c W₂ᵀ + b₂`` (decoder ``Linear(k, D)``) on the ORIGINAL data scale. The loss is always
 ``L = 1/N Σ_n ||x̂_n - x_n||²`` against the original data; only the encoder's input is normalised
-(see :mod:`numpy_experiments.input_whitening`), and the normaliser is folded back into the
+(see :mod:`numpy_experiments.ulu_exercise.input_whitening`), and the normaliser is folded back into the
 encoder's weights for reporting.
 
 With DropoutOne the training loss is random (one mask per step); the *expected* loss over masks
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numpy_experiments.input_whitening import InputNormaliser
 from numpy_experiments.nonfinite import NonFiniteResultError
+from numpy_experiments.ulu_exercise.input_whitening import InputNormaliser
 from numpy_ref.dropout import DropoutOne
 from numpy_ref.linear import Linear
 from numpy_ref.losses import MSEReconstructionLoss, mse_reconstruction

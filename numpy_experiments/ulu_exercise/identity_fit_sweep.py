@@ -1,9 +1,9 @@
 """Part (a): ``Linear(D, D)`` fitted to reproduce raw points by full-batch GD, over a range of lrs.
 
 The loss ``L(W, b) = 1/N Σ_n ||W x_n + b - x_n||²`` is a quadratic with minimum 0 at ``W = I,
-b = 0``, so GD's behaviour is fixed by the Hessian spectrum (:mod:`linear_ae_theory`): with the
-raw ulu data it is so ill-conditioned that no step size converges well in 50 steps. Every lr
-starts from the same initial weights, so the sweep compares step sizes and nothing else.
+b = 0``, so GD's behaviour is fixed by the Hessian spectrum (:mod:`.linear_ae_theory`): with
+the raw ulu data it is so ill-conditioned that no step size converges well in 50 steps. Every
+lr starts from the same initial weights, so the sweep compares step sizes and nothing else.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_experiments.linear_ae_theory import identity_fit_curvature, identity_fit_gd_loss
+from numpy_experiments.ulu_exercise.linear_ae_theory import (
+    identity_fit_curvature,
+    identity_fit_gd_loss,
+)
 from numpy_ref.linear import Linear
 from numpy_ref.losses import MSEReconstructionLoss
 from numpy_ref.optim import SGD
