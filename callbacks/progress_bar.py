@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import RichProgressBar
 
@@ -11,9 +13,11 @@ class ThrottledRichProgressBar(RichProgressBar):
 
     Lightning's bar updates its task and re-reads every progress-bar metric after each training
     batch, and its refresh thread then redraws the whole display (bar plus metrics table) under
-    the GIL, which is visible next to a small CPU model's step. Here the bar moves
-    every ``update_every_n_batches`` batches and on the epoch's last batch; the redraws stay
-    capped at ``refresh_rate`` per second.
+    the GIL, which is visible next to a small CPU model's step. Here the bar moves on each
+    epoch's first two batches, then every ``update_every_n_batches`` batches and on the epoch's
+    last batch; the redraws stay capped at ``refresh_rate`` per second. Rich estimates the time
+    left (the bar's ``elapsed • remaining``) from two updates, so the estimate is there from the
+    second batch, not only after twice ``update_every_n_batches`` batches.
 
     Args:
         refresh_rate: most redraws per second (Lightning's meaning); 0 disables the bar.
@@ -36,5 +40,11 @@ class ThrottledRichProgressBar(RichProgressBar):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         done = batch_idx + 1
-        if done % self.update_every_n_batches == 0 or done == self.total_train_batches:
+        if done <= 2 or done % self.update_every_n_batches == 0 or done == self.total_train_batches:
             super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
+        """The progress-bar metrics without ``v_num`` (the logger's run id, not a figure)."""
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics

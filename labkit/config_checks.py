@@ -26,7 +26,6 @@ RULES: dict[str, tuple[Callable[[object], bool], str, str]] = {
     "weight_decay": (lambda v: _num(v) and v >= 0, "a number >= 0", "0.0005"),
     "momentum": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.9"),
     "dropout": (lambda v: _num(v) and 0 <= v < 1, "a number in [0, 1)", "0.1"),
-    "steps_per_execution": (lambda v: _int(v) and v >= 1, "an integer >= 1", "8"),
     "gradient_clip_val": (
         lambda v: v is None or (_num(v) and v > 0),
         "null or a number > 0",
@@ -80,3 +79,20 @@ def check_config(cfg: DictConfig, skip: tuple[str, ...] = ("hydra",)) -> None:
                     f"{path} must be {must_be}, got {value!r}. "
                     f"Fix it in the config or override it, e.g. {path}={example}"
                 )
+
+
+def check_sweep_has_multirun(sweeper_params: object, overrides: list[str], entry: str) -> None:
+    """Raise ConfigError when a config that defines a sweep (``hydra.sweeper.params``) runs alone.
+
+    Without ``-m`` Hydra leaves the sweeper out: the experiment would quietly run one job with
+    its defaults instead of the sweep. Call it for a single run only (not a job of a sweep).
+    """
+    if not sweeper_params:
+        return
+    swept = ", ".join(str(key) for key in sweeper_params)
+    given = " ".join(overrides)
+    raise ConfigError(
+        f"This config is a sweep over {swept} (hydra.sweeper.params), which runs only with -m: "
+        f"python {entry}.py -m {given}. For one job of it, give its values and add "
+        "hydra.sweeper.params=null instead."
+    )

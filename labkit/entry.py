@@ -1,14 +1,15 @@
 """Run an entry point's task and turn user-fixable errors into one message and exit code 2.
 
 An entry point imports only this, Hydra and OmegaConf at its top: ``--help`` and every error the
-composed config alone reveals are answered before torch or Lightning load (13-14 s of CPU on
-the 2-core machine where this was measured).
+composed config alone reveals are answered before torch or Lightning load
+(``benchmarks/startup.py`` times both).
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import logging
 import sys
 import warnings
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from rich.console import Console
 
-from labkit.config_checks import check_config, check_entry
+from labkit.config_checks import check_config, check_entry, check_sweep_has_multirun
 from labkit.errors import LabkitError
 from labkit.interrupts import RunInterrupted, stop_on_signals
 from labkit.run_dir_lock import global_rank, run_dir_lock
@@ -116,6 +117,13 @@ def run_checked(cfg: DictConfig, entry: str, task: str, **kwargs: Any) -> dict[s
     ends the process with status 128 + its number, the run recorded ``interrupted``.
     """
     run_dir, sweep_job = _hydra_job()
+    if run_dir is not None and not sweep_job:
+        hydra_cfg = HydraConfig.get()
+        run_or_explain(
+            lambda: check_sweep_has_multirun(
+                hydra_cfg.sweeper.get("params"), list(hydra_cfg.overrides.task), entry
+            )
+        )
     if run_dir is None or global_rank() != 0:
         # Composed outside Hydra's entry (a notebook): no run dir to manage. Or one of DDP's
         # other processes, which joins the run that rank zero locked and records.
@@ -186,8 +194,8 @@ def skip_garbage_collection_at_exit() -> None:
     """Spare the interpreter's exit its walks over every object of every loaded module.
 
     Call it last in an entry point, once all its work is done (after every job of a sweep). With
-    torch and Lightning loaded, the garbage collections during shutdown took most of the 4.9 s
-    from a run's end of testing to its process's end, on a busy 2-core machine (1.0 s with this);
+    torch and Lightning loaded, the garbage collections during shutdown take most of the time
+    from a run's end of testing to its process's end (``benchmarks/startup.py``);
     ``gc.freeze()`` moves every object alive now to the permanent generation, which they never
     walk. Everything else of a normal exit still happens (threads joined, atexit handlers such as
     W&B's teardown and logging's flush, the std streams flushed); only reference cycles among
@@ -204,3 +212,13 @@ def quiet_known_warnings() -> None:
     )
     # Raised inside Lightning itself on recent torch; nothing for a user to change.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    # Lightning's adverts for its cloud services (litlogger, litmodels), and its line saying the
+    # machine has no TPU, logged on every run.
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_not_lightning_noise)
+
+
+def _not_lightning_noise(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    if message.startswith("TPU available: False"):
+        return False
+    return not any(f"pypi.org/project/{name}" in message for name in ("litlogger", "litmodels"))

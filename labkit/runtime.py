@@ -20,8 +20,8 @@ def skip_gpu_probe_without_gpus() -> None:
 
     Importing Lightning sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` (so that CUDA checks never
     initialise CUDA in a process that may fork later). With it, and with CUDA never
-    initialised, every ``torch.cuda.is_available()`` loads libnvidia-ml again; Adam calls it on
-    each step, ~0.1-0.4 ms, a few percent of a small model's CPU step. With no GPU there is no
+    initialised, every ``torch.cuda.is_available()`` loads libnvidia-ml again, and Adam calls it
+    on each step. With no GPU there is no
     CUDA to protect from a fork, so the check goes back to torch's default, which is cached.
     """
     if os.environ.get(NVML_CHECK_VAR) == "1" and torch.cuda.device_count() == 0:

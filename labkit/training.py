@@ -103,7 +103,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
         callbacks=callbacks,
         logger=loggers,
         plugins=[ChecksummedCheckpointIO()],
-        **_step_options_to_model(cfg, model),
     )
 
     try:
@@ -119,7 +118,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             # After a fit, its best checkpoint; in an evaluation, the weights loaded above.
             callback = trainer.checkpoint_callback if fitting else None
             best = tested_checkpoint(callback, cfg.paths.output_dir)
-            trainer.test(model, datamodule=datamodule, ckpt_path=best)
+            # verbose=False: the run_summary callback prints the run's one results table.
+            trainer.test(model, datamodule=datamodule, ckpt_path=best, verbose=False)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
     except BaseException as err:
         signum = received_signal() or (
@@ -164,22 +164,6 @@ def _job_overrides() -> list[str]:
     return [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
 
 
-def _step_options_to_model(cfg: DictConfig, model: pl.LightningModule) -> dict[str, Any]:
-    """Hand the Trainer's clipping and accumulation to a module that steps its own optimizer.
-
-    Lightning refuses them under manual optimization, which grouped steps
-    (``steps_per_execution`` > 1) use; the module applies them itself instead.
-    """
-    if model.automatic_optimization or not hasattr(model, "adopt_step_options"):
-        return {}
-    model.adopt_step_options(
-        cfg.trainer.get("gradient_clip_val"),
-        cfg.trainer.get("gradient_clip_algorithm"),
-        cfg.trainer.get("accumulate_grad_batches") or 1,
-    )
-    return {"gradient_clip_val": None, "accumulate_grad_batches": 1}
-
-
 def _start_loading(datamodule: pl.LightningDataModule) -> None:
     """Data on disk loads in the background while the rest of the run is built."""
     if hasattr(datamodule, "start_loading"):
@@ -192,7 +176,11 @@ def _start_wandb_service_in_background(offline: bool) -> None:
 
     # The mode must be the logger's: setup fixes the process-wide defaults, and an "online"
     # default there would make the later offline init ask for a login.
-    settings = wandb.Settings(mode="offline" if offline else "online")
+    # show_warnings=False: Lightning's WandbLogger passes anonymous=None to every wandb.init,
+    # which wandb (>= 0.23) answers with "The anonymous setting has no effect"; and its offline
+    # switch sets WANDB_MODE=dryrun after this setup read the environment, which wandb answers
+    # with "Changes to your `wandb` environment variables will be ignored". W&B's errors still show.
+    settings = wandb.Settings(mode="offline" if offline else "online", show_warnings=False)
     threading.Thread(
         target=wandb.setup, kwargs={"settings": settings}, name="wandb-setup", daemon=True
     ).start()
