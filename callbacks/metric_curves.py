@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
 
 from callbacks.wandb_media import log_image_files
-from labkit.plots import save_curve_panels
+from figures.curves import save_curve_panels
 
 
 class MetricCurvesPlot(pl.Callback):
@@ -37,12 +37,12 @@ class MetricCurvesPlot(pl.Callback):
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         metrics = trainer.callback_metrics
-        epoch = trainer.current_epoch + 1
+        epoch = trainer.current_epoch  # 0-based, as in metrics.csv and summary.json
         for keys in self.curves.values():
             for key in keys.values():
                 if key in metrics:
                     self.history.setdefault(key, []).append((epoch, float(metrics[key])))
-        if epoch % self.every_n_epochs == 0:
+        if (epoch + 1) % self.every_n_epochs == 0:
             self._draw()
 
     @rank_zero_only

@@ -44,11 +44,10 @@ class TimeToAccuracy(pl.Callback):
             return
         accuracy = self._test_accuracy(trainer, pl_module)
         if accuracy >= self.target:
-            epoch = trainer.current_epoch + 1
             self.reached = {
                 "target": self.target,
                 "time_to_target_s": round(self.elapsed, 3),
-                "epoch": epoch,
+                "epoch": trainer.current_epoch,  # 0-based, as in metrics.csv and summary.json
                 "test_acc": accuracy,
             }
             self._report(trainer)

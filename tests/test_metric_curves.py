@@ -33,13 +33,13 @@ def test_curves_are_drawn_every_n_epochs_and_at_the_end_but_not_twice_for_one_hi
     trainer = SimpleNamespace()
     for epoch, loss in enumerate([0.5, 0.25, 0.125, 0.0625]):
         _epoch(plot, trainer, epoch, loss)
-    assert len(draws) == 2  # after epochs 2 and 4
-    assert draws[-1]["loss"]["train"] == [(1, 0.5), (2, 0.25), (3, 0.125), (4, 0.0625)]
-    plot.on_fit_end(trainer, None)  # the history has not changed since epoch 4
+    assert len(draws) == 2  # after epochs 1 and 3 (0-based, as in metrics.csv)
+    assert draws[-1]["loss"]["train"] == [(0, 0.5), (1, 0.25), (2, 0.125), (3, 0.0625)]
+    plot.on_fit_end(trainer, None)  # the history has not changed since epoch 3
     assert len(draws) == 2
     _epoch(plot, trainer, 4, 0.03125)
-    plot.on_fit_end(trainer, None)  # epoch 5 is not a multiple of 2: the end draws it
-    assert len(draws) == 3 and draws[-1]["loss"]["train"][-1] == (5, 0.03125)
+    plot.on_fit_end(trainer, None)  # the fifth epoch is not a multiple of 2: the end draws it
+    assert len(draws) == 3 and draws[-1]["loss"]["train"][-1] == (4, 0.03125)
     (tmp_path / "curves.png").unlink()
     plot.on_fit_end(trainer, None)  # a missing file is drawn again
     assert len(draws) == 4
