@@ -173,7 +173,7 @@ def _data_root(cfg_overrides: list[str], tmp: Path) -> tuple[str | None, str]:
         )
         return None, "CIFAR-10"
     except DataError:
-        from tests.cifar_writer import tiny_cifar, write_pickles
+        from tests.helpers.cifar_writer import tiny_cifar, write_pickles
 
         write_pickles(tmp / "random", "train", *tiny_cifar(10000, seed=0))
         write_pickles(tmp / "random", "test", *tiny_cifar(1000, seed=1))

@@ -12,7 +12,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
 from labkit.compose import CONFIG_DIR, compose_run_config
-from tests.idx_writer import write_tiny_dataset
+from tests.helpers.idx_writer import write_tiny_dataset
 
 __all__ = ["CONFIG_DIR"]
 LABKIT_DATA = os.environ.get("LABKIT_DATA")

@@ -61,7 +61,7 @@ def test_overhead_arms_train_the_same_steps_and_split_their_time(make_cfg):
 
 @pytest.mark.slow
 def test_cifar_throughput_arms_time_the_same_steps(tmp_path, make_cfg):
-    from tests.cifar_writer import tiny_cifar, write_pickles
+    from tests.helpers.cifar_writer import tiny_cifar, write_pickles
 
     bench = _load("cifar_throughput")
     write_pickles(tmp_path / "cifar", "train", *tiny_cifar(120, seed=0))

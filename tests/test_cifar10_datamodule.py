@@ -7,7 +7,7 @@ import torch
 from datamodules import cifar10_files
 from datamodules.cifar10 import CIFAR10DataModule
 from labkit.errors import ConfigError
-from tests.cifar_writer import tiny_cifar, write_image_folder, write_pickles
+from tests.helpers.cifar_writer import tiny_cifar, write_image_folder, write_pickles
 
 
 @pytest.fixture

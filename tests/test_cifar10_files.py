@@ -12,7 +12,7 @@ from PIL import Image
 from datamodules import cifar10_files
 from datamodules.cifar10_files import CIFAR10_CLASSES, cache_path, load_cifar10_split
 from labkit.errors import DataError
-from tests.cifar_writer import archive, tiny_cifar, write_image_folder, write_pickles
+from tests.helpers.cifar_writer import archive, tiny_cifar, write_image_folder, write_pickles
 
 
 def _load(tmp_path, split="train", **kw):

@@ -13,7 +13,7 @@ from datamodules import cifar10_files
 from datamodules.array_cache import write_array_cache
 from datamodules.cifar10_files import cache_path, load_cifar10_split
 from labkit.errors import DataError
-from tests.cifar_writer import tiny_cifar, write_image_folder
+from tests.helpers.cifar_writer import tiny_cifar, write_image_folder
 
 SIZE = 32
 

@@ -12,7 +12,7 @@ from hydra.core.global_hydra import GlobalHydra
 from labkit.compose import CONFIG_DIR
 from labkit.training import train
 from nets.resnet import INITS, ResNet18
-from tests.cifar_writer import tiny_cifar, write_pickles
+from tests.helpers.cifar_writer import tiny_cifar, write_pickles
 
 TINY = (
     "trainer.max_epochs=2",

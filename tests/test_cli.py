@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.cli_runner import TINY_ARGS, run_train
+from tests.helpers.cli_runner import TINY_ARGS, run_train
 
 
 def test_help_lists_the_experiments(tmp_path):

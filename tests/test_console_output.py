@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli_runner import run_train
+from tests.helpers.cli_runner import run_train
 
 # Lines a run printed before they were silenced, each with where it came from.
 NOISE = {

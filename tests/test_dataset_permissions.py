@@ -13,8 +13,8 @@ from datamodules.bouba_kiki import read_bouba_kiki_npz
 from datamodules.cifar10_files import load_cifar10_split
 from datamodules.idx_files import read_idx
 from labkit.errors import DataError
-from tests.cifar_writer import tiny_cifar, write_image_folder, write_pickles
-from tests.idx_writer import write_idx
+from tests.helpers.cifar_writer import tiny_cifar, write_image_folder, write_pickles
+from tests.helpers.idx_writer import write_idx
 
 # Tests run as root, whom chmod does not stop: the refusal is injected where the file is opened.
 

@@ -20,7 +20,7 @@ from datamodules.multimnist import MultiMNISTDataModule
 from labkit.atomic_files import WriteError
 from labkit.entry import run_or_explain
 from labkit.errors import DataError
-from tests.cifar_writer import tiny_cifar, write_image_folder
+from tests.helpers.cifar_writer import tiny_cifar, write_image_folder
 
 SAMPLES = 20
 

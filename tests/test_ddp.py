@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.cli_runner import TINY_ARGS, run_train, summary
+from tests.helpers.cli_runner import TINY_ARGS, run_train, summary
 
 # 500 training images: batch 32 on one process == batch 16 on each of two ranks, the same global
 # batches in the same order (rank r takes positions r, r+2, ... of each epoch's permutation).

@@ -5,7 +5,7 @@ from omegaconf import OmegaConf
 
 from labkit.device_checks import check_devices
 from labkit.errors import ConfigError
-from tests.cli_runner import run_train
+from tests.helpers.cli_runner import run_train
 
 
 def _trainer(**values):

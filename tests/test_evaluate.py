@@ -8,7 +8,7 @@ import wandb
 
 from labkit.errors import ConfigError
 from labkit.training import train
-from tests.cli_runner import TINY_ARGS, run_train, summary
+from tests.helpers.cli_runner import TINY_ARGS, run_train, summary
 
 # One entry per model family: the overrides of one of its experiments, and its test-stage plot.
 FAMILIES = pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import yaml
 
 from datamodules.augmented_fashion_mnist import AugmentedFashionMNISTDataModule
 from labkit.errors import ConfigError
-from tests.cli_runner import TINY_ARGS, run_train
+from tests.helpers.cli_runner import TINY_ARGS, run_train
 
 
 def _datamodule(tmp_path, tiny_data_root, **kwargs) -> AugmentedFashionMNISTDataModule:

@@ -13,7 +13,7 @@ from callbacks.nonfinite_loss_guard import NonFiniteLossError, NonFiniteLossGuar
 from labkit.checkpoints import load_weights
 from labkit.errors import ConfigError
 from labkit.training import train
-from tests.cli_runner import TINY_ARGS, run_train, summary
+from tests.helpers.cli_runner import TINY_ARGS, run_train, summary
 
 EPOCHS = ("trainer.max_epochs=3", "trainer.log_every_n_steps=1")
 # Where a resumed run may differ from an uninterrupted one: the training aggregates of the
@@ -71,7 +71,7 @@ def test_resume_after_sigkill_gives_the_metrics_curves_and_summary_of_an_uninter
         tmp_path,
         *args,
         "hydra.run.dir=crashed",
-        "+callbacks.kill._target_=tests.crash_callbacks.KillAtStep",
+        "+callbacks.kill._target_=tests.helpers.crash_callbacks.KillAtStep",
         f"+callbacks.kill.step={kill_at}",
         labkit_data=tiny_data_root,
     )
@@ -154,7 +154,7 @@ def _nan_run(make_cfg, poison):
         "trainer.max_epochs=2",
         "callbacks.progress_bar=null",
         "callbacks.last_checkpoint.every_n_train_steps=4",
-        "+callbacks.poison._target_=tests.crash_callbacks.PoisonWeightsAtStep",
+        "+callbacks.poison._target_=tests.helpers.crash_callbacks.PoisonWeightsAtStep",
         f"+callbacks.poison.step={poison}",
     )
 

@@ -9,7 +9,7 @@ from figures.curves import save_curve_panels, save_curves
 from figures.error_bars import save_error_bars
 from figures.image_grids import save_image_grid
 from figures.scatter import save_scatter
-from tests.figure_checks import (
+from tests.helpers.figure_checks import (
     clipped_texts,
     colour_at,
     is_colour,

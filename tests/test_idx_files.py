@@ -7,7 +7,7 @@ import pytest
 
 from datamodules.idx_files import load_split, locate_split, read_idx
 from labkit.errors import DataError
-from tests.idx_writer import write_idx, write_tiny_dataset
+from tests.helpers.idx_writer import write_idx, write_tiny_dataset
 
 
 @pytest.mark.parametrize("compress", [False, True])

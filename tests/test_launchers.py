@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from labkit import job_pool
 from labkit.compose import compose_run_config
 from labkit.run_dir_lock import global_rank
-from tests.cli_runner import TINY_ARGS, run_train, summary
+from tests.helpers.cli_runner import TINY_ARGS, run_train, summary
 from tests.test_report import _wandb_run
 from tests.test_startup import run_script
 
@@ -26,7 +26,7 @@ def _jobs(sweep_dir):
 
 # Each job records its process and fit interval, holding 3 s at its start.
 PROBE = (
-    "+callbacks.probe._target_=tests.launch_probes.RecordJobProcess",
+    "+callbacks.probe._target_=tests.helpers.launch_probes.RecordJobProcess",
     "+callbacks.probe.out=${paths.output_dir}/process.json",
     "+callbacks.probe.hold_s=3",
 )

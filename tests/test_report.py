@@ -13,8 +13,8 @@ from omegaconf import OmegaConf
 from run_report.build import ReportOptions, build_report
 from run_report.overrides import label
 from run_report.runs import Run, read_run
-from tests.cli_runner import TINY_ARGS, run_train
-from tests.numpy_experiments.train_numpy_subprocess import run_script
+from tests.helpers.cli_runner import TINY_ARGS, run_train
+from tests.helpers.train_numpy_subprocess import run_script
 from tests.test_startup import _wandb_records
 
 # The second diverges at once; the fourth is refused by the config check before it starts.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from run_report.curve_figure import save_curve_figure
 from run_report.runs import read_run
-from tests.figure_checks import (
+from tests.helpers.figure_checks import (
     clipped_texts,
     colour_at,
     is_colour,

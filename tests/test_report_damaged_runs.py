@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from figures.markdown_table import code, escape, markdown_table
 from labkit.atomic_files import WriteError
 from run_report.build import ReportOptions, build_report
-from tests.numpy_experiments.train_numpy_subprocess import run_script
+from tests.helpers.train_numpy_subprocess import run_script
 
 METRICS = "step,epoch,train/loss,val/acc\n0,0,1.0,\n1,0,0.9,0.5\n2,1,0.8,\n3,1,0.7,{acc}\n"
 CORRUPT = {"unclosed": b"key: [unclosed", "binary": b"\x00\xff\xfe\x80 garbage \x01\x02"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.cli_runner import TINY_ARGS, run_train
-from tests.numpy_experiments.train_numpy_subprocess import run_script
+from tests.helpers.cli_runner import TINY_ARGS, run_train
+from tests.helpers.train_numpy_subprocess import run_script
 
 
 @pytest.mark.parametrize(

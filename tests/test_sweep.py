@@ -2,7 +2,7 @@
 
 import yaml
 
-from tests.cli_runner import TINY_ARGS, run_train
+from tests.helpers.cli_runner import TINY_ARGS, run_train
 
 
 def test_sweep_jobs_get_their_own_dirs_and_share_one_wandb_group(tmp_path, tiny_data_root):

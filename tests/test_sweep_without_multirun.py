@@ -6,7 +6,7 @@ import pytest
 
 from labkit.config_checks import check_sweep_has_multirun
 from labkit.errors import ConfigError
-from tests.cli_runner import run_train
+from tests.helpers.cli_runner import run_train
 
 
 def test_a_sweep_experiment_without_m_exits_2_and_names_the_command(tmp_path):

@@ -28,7 +28,7 @@ from labkit.checkpoints import resume_path
 from labkit.errors import ConfigError
 from labkit.run_dir_lock import RunDirBusyError, run_dir_lock
 from labkit.training import train
-from tests.cli_runner import ROOT, TINY_ARGS, run_train, summary
+from tests.helpers.cli_runner import ROOT, TINY_ARGS, run_train, summary
 
 # 500 training images in batches of 32: 16 steps per epoch, one optimizer step per Lightning step.
 QUIET = ("callbacks.progress_bar=null", "logger=csv")
@@ -132,7 +132,7 @@ def test_a_moved_run_dir_resumes_with_its_own_checkpoints_and_best_score(make_cf
     expected = json.loads((tmp_path / "straight" / "summary.json").read_text())
 
     crash = (
-        "+callbacks.crash._target_=tests.crash_callbacks.CrashAtStep",
+        "+callbacks.crash._target_=tests.helpers.crash_callbacks.CrashAtStep",
         "+callbacks.crash.step=40",
     )
     with pytest.raises(RuntimeError, match="crash at step 40"):
@@ -198,7 +198,7 @@ def test_inf_weights_are_refused_at_the_save_and_the_message_names_the_good_chec
         *QUIET,
         "trainer.max_epochs=1",
         "callbacks.last_checkpoint.every_n_train_steps=4",
-        "+callbacks.inf._target_=tests.crash_callbacks.InfWeightsAfterStep",
+        "+callbacks.inf._target_=tests.helpers.crash_callbacks.InfWeightsAfterStep",
         "+callbacks.inf.step=7",  # the save after step 7 would hold them; the one at 4 is good
     )
     last = tmp_path / "run/checkpoints/last.ckpt"
@@ -210,7 +210,10 @@ def test_inf_weights_are_refused_at_the_save_and_the_message_names_the_good_chec
 # -- 4. a resume with other data or another seed -------------------------------------------------
 def test_resume_refuses_another_split_or_seed_and_keeps_the_config_record(tmp_path, tiny_data_root):
     args = (*THREE_EPOCHS, "hydra.run.dir=run")
-    kill = ("+callbacks.kill._target_=tests.crash_callbacks.KillAtStep", "+callbacks.kill.step=20")
+    kill = (
+        "+callbacks.kill._target_=tests.helpers.crash_callbacks.KillAtStep",
+        "+callbacks.kill.step=20",
+    )
     killed = run_train(tmp_path, *args, *kill, labkit_data=tiny_data_root)
     assert killed.returncode == -signal.SIGKILL
     run = tmp_path / "run"
@@ -306,7 +309,7 @@ def test_a_signal_saves_last_ckpt_records_interrupted_and_resume_continues(
 ):
     args = (*THREE_EPOCHS, "hydra.run.dir=run")
     stop = (
-        "+callbacks.stop._target_=tests.crash_callbacks.SignalAtStep",
+        "+callbacks.stop._target_=tests.helpers.crash_callbacks.SignalAtStep",
         "+callbacks.stop.step=21",  # epoch 1, batch 5: the loop stops after this batch
         f"+callbacks.stop.signum={int(signum)}",
     )

@@ -21,7 +21,7 @@ from labkit import wandb_mode
 from labkit.compose import compose_run_config
 from labkit.resolvers import wandb_offline
 from labkit.run_logger import wandb_mode as run_logger_wandb_mode
-from tests.cli_runner import ROOT, TINY_ARGS
+from tests.helpers.cli_runner import ROOT, TINY_ARGS
 
 KEY = "x" * 40
 FALLBACK = "is logged offline"

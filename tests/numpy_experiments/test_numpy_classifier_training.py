@@ -13,7 +13,7 @@ from numpy_ref.lr_schedules import make_lr_schedule
 from numpy_ref.optim import Adam
 from numpy_ref.sequential import MLP
 from numpy_ref.training import evaluate
-from tests.idx_writer import learnable_digits
+from tests.helpers.idx_writer import learnable_digits
 
 
 def _arrays(n_train=600, n_test=200, seed=0) -> ClassificationArrays:

@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 
-from tests.numpy_experiments.synthetic_points import two_plane_points, write_ulu_csv
-from tests.numpy_experiments.train_numpy_subprocess import ROOT, run_script
+from tests.helpers.synthetic_points import two_plane_points, write_ulu_csv
+from tests.helpers.train_numpy_subprocess import ROOT, run_script
 
 
 def _last_row_with(path, key):

@@ -9,7 +9,7 @@ from numpy_experiments.ulu_exercise.foreground_split import (
     split_agreement,
     two_plane_split,
 )
-from tests.numpy_experiments.synthetic_points import two_plane_points
+from tests.helpers.synthetic_points import two_plane_points
 
 
 def test_two_plane_split_recovers_the_colour_of_every_point():

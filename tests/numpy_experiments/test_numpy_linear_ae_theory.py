@@ -17,7 +17,7 @@ from numpy_experiments.ulu_exercise.linear_ae_theory import (
 )
 from numpy_experiments.ulu_exercise.linear_autoencoder import expected_loss, train_autoencoder
 from numpy_ref.linear import Linear
-from tests.numpy_experiments.synthetic_points import two_plane_points
+from tests.helpers.synthetic_points import two_plane_points
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from numpy_experiments.ulu_exercise.linear_autoencoder import train_autoencoder
 from numpy_ref.lr_schedules import make_lr_schedule
 from numpy_ref.optim import SGD
 from numpy_ref.sequential import MLP
-from tests.numpy_experiments.synthetic_points import two_plane_points
+from tests.helpers.synthetic_points import two_plane_points
 from tests.numpy_experiments.test_numpy_classifier_training import _arrays
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "experiment" / "numpy_linear_ae.yaml"

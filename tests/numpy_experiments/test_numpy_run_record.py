@@ -22,9 +22,9 @@ from labkit.compose import compose_run_config
 from numpy_experiments import classifier_experiment
 from numpy_experiments.experiment_runner import run_experiment
 from numpy_ref.training import evaluate
-from tests.numpy_experiments.job_return_recorder import read_job_return
+from tests.helpers.job_return_recorder import read_job_return
+from tests.helpers.train_numpy_subprocess import ROOT, run_script
 from tests.numpy_experiments.test_numpy_classifier_training import _noisy_arrays
-from tests.numpy_experiments.train_numpy_subprocess import ROOT, run_script
 
 # What `python train.py experiment=mnist_mlp trainer.max_epochs=1` leaves: its summary.json's
 # keys and its metrics.csv's columns.
@@ -186,8 +186,7 @@ def test_a_failed_trial_of_an_optuna_search_returns_none_and_the_search_goes_on(
         "run_logger.use_wandb=false",
         "progress_bar=false",
         "hydra.sweep.dir=sweep",
-        "+hydra.callbacks.job_return._target_="
-        "tests.numpy_experiments.job_return_recorder.JobReturnRecorder",
+        "+hydra.callbacks.job_return._target_=tests.helpers.job_return_recorder.JobReturnRecorder",
     )
     # NaN here stopped the whole search: Optuna refuses it as a value, even for a failed trial.
     assert result.returncode == 0, result.stderr[-3000:]

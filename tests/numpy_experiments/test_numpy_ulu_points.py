@@ -5,7 +5,7 @@ import pytest
 
 from datamodules.ulu_points import ULU_RELATIVE_PATH, load_ulu, locate_ulu, read_ulu_csv
 from labkit.errors import DataError
-from tests.numpy_experiments.synthetic_points import two_plane_points, write_ulu_csv
+from tests.helpers.synthetic_points import two_plane_points, write_ulu_csv
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from numpy_ref import dict_mlp
-from tests.numpy_ref.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
+from tests.helpers.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
 
 SMALL_DIMS = (12, 7, 5, 4)
 

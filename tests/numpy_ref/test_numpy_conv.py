@@ -5,7 +5,7 @@ import torch
 from numpy_ref.activations import ReLU
 from numpy_ref.conv import Conv2d
 from numpy_ref.sequential import Sequential
-from tests.numpy_ref.gradcheck import check_layer_gradients, check_torch_parity
+from tests.helpers.gradcheck import check_layer_gradients, check_torch_parity
 
 # (batch, in_channels, height, width, out_channels, kernel_size, stride, padding)
 CASES = [

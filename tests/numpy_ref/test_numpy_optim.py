@@ -6,7 +6,7 @@ from numpy_ref.linear import Linear
 from numpy_ref.losses import SoftmaxCrossEntropyLoss
 from numpy_ref.optim import SGD, Adam
 from numpy_ref.sequential import MLP
-from tests.numpy_ref.gradcheck import assert_close
+from tests.helpers.gradcheck import assert_close
 
 SIZES = [6, 8, 5, 3]
 STEPS = 6

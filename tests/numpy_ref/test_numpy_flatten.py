@@ -7,7 +7,7 @@ from numpy_ref.flatten import Flatten
 from numpy_ref.linear import Linear
 from numpy_ref.pooling import MaxPool2d
 from numpy_ref.sequential import Sequential
-from tests.numpy_ref.gradcheck import check_layer_gradients, check_torch_parity
+from tests.helpers.gradcheck import check_layer_gradients, check_torch_parity
 
 
 def test_flatten_grads_match_finite_differences():

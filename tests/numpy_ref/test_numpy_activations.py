@@ -14,7 +14,7 @@ from numpy_ref.activations import (
     softmax,
     tanh,
 )
-from tests.numpy_ref.gradcheck import assert_close, check_layer_gradients, torch_leaf
+from tests.helpers.gradcheck import assert_close, check_layer_gradients, torch_leaf
 
 TORCH_FUNCTIONS = {
     "relu": torch.relu,

@@ -1,7 +1,7 @@
 """A Hydra callback that saves what each job of a sweep handed back to the sweeper.
 
 Hydra keeps a job's return value in memory only (the sweeper reads it); tests add this with
-``+hydra.callbacks.job_return._target_=tests.numpy_experiments.job_return_recorder.JobReturnRecorder``
+``+hydra.callbacks.job_return._target_=tests.helpers.job_return_recorder.JobReturnRecorder``
 and read ``<job dir>/job_return.json``: ``{"status": "COMPLETED", "value": 0.93}``.
 """
 

@@ -5,7 +5,7 @@ import torch
 from numpy_ref.activations import ReLU, Tanh
 from numpy_ref.linear import Linear
 from numpy_ref.sequential import MLP, Sequential
-from tests.numpy_ref.gradcheck import check_layer_gradients, check_torch_parity
+from tests.helpers.gradcheck import check_layer_gradients, check_torch_parity
 
 TORCH_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
 

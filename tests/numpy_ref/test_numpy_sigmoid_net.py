@@ -4,7 +4,7 @@ import torch
 
 from numpy_ref import sigmoid_net
 from numpy_ref.sigmoid_net import gradient, logistic_loss, predict, stable_logistic_loss
-from tests.numpy_ref.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
+from tests.helpers.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
 
 
 def _problem(batch, seed):

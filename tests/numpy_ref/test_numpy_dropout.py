@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from numpy_ref.dropout import DropoutOne
-from tests.numpy_ref.gradcheck import assert_close, check_layer_gradients, torch_leaf
+from tests.helpers.gradcheck import assert_close, check_layer_gradients, torch_leaf
 
 
 class FixedUniforms:

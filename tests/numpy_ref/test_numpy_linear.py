@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from numpy_ref.linear import Dense, Linear
-from tests.numpy_ref.gradcheck import check_layer_gradients, check_torch_parity
+from tests.helpers.gradcheck import check_layer_gradients, check_torch_parity
 
 SHAPES = [(1, 1, 1), (4, 3, 2), (7, 10, 5), (16, 32, 8)]  # (batch, in, out)
 

@@ -21,7 +21,7 @@ from numpy_ref.losses import (
     stable_logistic_loss,
     stable_logistic_loss_grad,
 )
-from tests.numpy_ref.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
+from tests.helpers.gradcheck import assert_close, assert_gradient_matches_fd, torch_leaf
 
 SHAPES = [(1, 2), (6, 4), (32, 10)]  # (batch, classes or features)
 
