@@ -3,10 +3,17 @@
 The images come through the CIFAR-10 data code (``datamodules.cifar10_files``: ``data_dir`` ->
 ``LABKIT_DATA`` -> download, decoded once into a cache); a seeded choice of ``per_class`` images of
 each class keeps the probe's forward passes short.
+
+The choice must not depend on the order the split arrives in: torchvision's pickles and an
+image-folder export hold the same test images in different orders, and the image-folder order
+itself changed once (``cifar10_files.FORMAT_VERSION`` 2). A seeded choice of positions picked other
+images from each, and (c)'s figures moved with it under the same seed. So each class's images are first put in an order of their own content
+(the SHA-256 of their pixels), and the seeded choice is made in that order.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +46,9 @@ def load_cifar_classes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(images (M, 32, 32, 3) uint8, labels (M,) int64 indexing classes)`` from the test split.
 
-    ``per_class`` test images of each class, a seeded choice kept in file order; 0 or more than a
-    class holds means all of it.
+    ``per_class`` test images of each class, a seeded choice; 0 or more than a class holds means
+    all of it. Within a class the images come in ``content_order``, whatever order the source
+    files hold them in, so a seed picks the same images from every source.
     """
     # Imported here: the CIFAR-10 reader is needed only for this question.
     from datamodules.cifar10_files import CIFAR10_CLASSES, load_cifar10_split
@@ -58,11 +66,22 @@ def load_cifar_classes(
     chosen, labels = [], []
     for k, name in enumerate(classes):
         members = np.flatnonzero(y == CIFAR10_CLASSES.index(name))
+        members = members[content_order(x[members])]
         if 0 < per_class < len(members):
-            members = np.sort(rng.choice(members, per_class, replace=False))
+            members = members[np.sort(rng.choice(len(members), per_class, replace=False))]
         chosen.append(members)
         labels.append(np.full(len(members), k, dtype=np.int64))
     return x[np.concatenate(chosen)], np.concatenate(labels)
+
+
+def content_order(images: np.ndarray) -> np.ndarray:
+    """``images: (M, ...)`` -> ``(M,)`` indices sorting them by the SHA-256 of their pixels.
+
+    Depends only on which images there are, not on their order: any permutation of ``images``
+    gives the same images in the same order. Identical images tie, and either order is the same.
+    """
+    digests = [hashlib.sha256(np.ascontiguousarray(image).tobytes()).digest() for image in images]
+    return np.array(sorted(range(len(images)), key=digests.__getitem__), dtype=np.int64)
 
 
 def summarise_scores(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.error_bars import save_error_bars
 from figures.image_grids import save_image_grid
-from mobilenet_probe.layerwise_probe import LayerAccuracy
+from figures.style import label_axes, literal, new_figure, save_figure
+from mobilenet_probe.layerwise_probe import BaselineComparison, LayerAccuracy
 
 SIDE_COLORS = ("tab:blue", "tab:red")  # bouba, kiki
 
@@ -106,17 +106,65 @@ def cifar_extremes(
 
 
 def layer_accuracy_plot(
-    path: Path, results: Sequence[LayerAccuracy], threshold: float, folds: str
+    path: Path,
+    results: Sequence[LayerAccuracy],
+    baseline: LayerAccuracy,
+    comparisons: Sequence[BaselineComparison],
+    folds: str,
 ) -> Path:
-    """Cross-validated probe accuracy per block with ± one standard deviation over folds."""
-    return save_error_bars(
-        path,
-        [r.layer for r in results],
-        [r.mean for r in results],
-        [r.std for r in results],
-        f"Linear probe (logistic regression, {folds}) on pooled features per block",
-        "accuracy vs reference labels",
-        threshold=threshold,
-        threshold_label=f"threshold {threshold:g}",
-        xlabel="block",
+    """Probe accuracy per block with its 95% interval, the pixels baseline as a band.
+
+    Blocks reliably better than the baseline (``comparisons``) are filled, the others hollow; the
+    earliest better one is labelled.
+    """
+    fig = new_figure(max(9.0, 0.6 * len(results) + 5), 4.8)
+    ax = fig.add_subplot()
+    xs = np.arange(len(results))
+    means = np.array([r.mean for r in results])
+    errors = np.array([[r.mean - r.low for r in results], [r.high - r.mean for r in results]])
+    ax.axhspan(
+        baseline.low,
+        baseline.high,
+        color="tab:gray",
+        alpha=0.25,
+        label=f"raw pixels ({baseline.dims} inputs): 95% interval",
     )
+    ax.axhline(
+        baseline.mean, color="tab:gray", linestyle="--", label=f"raw pixels {baseline.mean:.3f}"
+    )
+    ax.errorbar(xs, means, yerr=errors, fmt="none", ecolor="tab:blue", capsize=4)
+    ax.plot(xs, means, color="tab:blue", alpha=0.5)
+    better = np.array([c.better for c in comparisons])
+    for chosen, face, label in (
+        (better, "tab:blue", "better than pixels (paired test)"),
+        (~better, "white", "not reliably better"),
+    ):
+        if chosen.any():
+            ax.plot(
+                xs[chosen],
+                means[chosen],
+                "o",
+                color="tab:blue",
+                markerfacecolor=face,
+                label=label,
+            )
+    if better.any():
+        first = int(np.argmax(better))
+        ax.annotate(
+            f"earliest better: {results[first].layer}",
+            (xs[first], results[first].low),
+            xytext=(12, -30),
+            textcoords="offset points",
+            ha="left",
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
+            arrowprops={"arrowstyle": "->"},
+        )
+    ax.set_xticks(xs, [literal(r.layer) for r in results], rotation=45, ha="right", fontsize=8)
+    label_axes(
+        ax,
+        f"Linear probe (logistic regression, {folds}) per block vs raw pixels",
+        "block (pooled features)",
+        "accuracy vs reference labels (95% Wilson)",
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # off the points
+    return save_figure(fig, path)

@@ -104,6 +104,20 @@ def check_probe_config(cfg: DictConfig) -> None:
     )
     _must(_num(probe.C) and probe.C > 0, "probe.C", probe.C, "a number > 0", "1.0")
     _must(
+        _int(probe.pixels_size) and probe.pixels_size >= 1,
+        "probe.pixels_size",
+        probe.pixels_size,
+        "an integer >= 1",
+        "56",
+    )
+    _must(
+        _num(probe.alpha) and 0 < probe.alpha < 1,
+        "probe.alpha",
+        probe.alpha,
+        "a number in (0, 1)",
+        "0.05",
+    )
+    _must(
         _num(probe.accuracy_threshold) and 0 < probe.accuracy_threshold <= 1,
         "probe.accuracy_threshold",
         probe.accuracy_threshold,

@@ -158,29 +158,8 @@ def render_report(f: ProbeFindings) -> str:
         parts += ["", _image(f, "cifar_extremes", "CIFAR extremes")]
     else:
         parts.append("Not run (cifar.enabled=false).")
-    earliest = (
-        f"**`{f.earliest_layer}`** is the earliest block whose mean accuracy reaches "
-        f"{f.probe_threshold:g}."
-        if f.earliest_layer
-        else f"No block reaches {f.probe_threshold:g}."
-    )
+    parts += ["", SECTIONS[4], "", *_layerwise_text(f), ""]
     parts += [
-        "",
-        SECTIONS[4],
-        "",
-        f"Logistic regression (standardised features, L2, C = 1) on each block's pooled features, "
-        f"{f.probe_folds}; ± is the standard deviation over folds. {earliest} The last column "
-        "is (b)'s label-free k-means split run on that block instead: its agreement with the "
-        "reference labels.",
-        "",
-        markdown_table(
-            ["block", "features", "accuracy", "± std", "k-means agreement"],
-            [
-                [code(r.layer), r.dims, r.mean, r.std, f.kmeans_agreement.get(r.layer, "")]
-                for r in f.layers
-            ],
-        ),
-        "",
         _image(f, "layer_accuracy", "probe accuracy per block"),
         "",
         SECTIONS[5],
@@ -194,6 +173,89 @@ def render_report(f: ProbeFindings) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _interval(low: float, high: float) -> str:
+    return f"[{low:.3f}, {high:.3f}]"
+
+
+def _layerwise_text(f: ProbeFindings) -> list[str]:
+    """(d): the probe per block against the pixels baseline, the answer, and the table."""
+    px = f.pixels
+    level = f.alpha / len(f.layers)
+    by_layer = {c.layer: c for c in f.comparisons}
+    best = next((r for r in f.layers if r.layer == f.earliest_layer), None)
+    if best is not None:
+        c = by_layer[best.layer]
+        answer = (
+            f"**`{best.layer}` is the earliest block reliably better than the raw pixels**: "
+            f"accuracy {best.mean:.3f} {_interval(best.low, best.high)}, {c.gain:+.3f} over the "
+            f"pixels on the same images, one-sided p = {c.p_value:.2g} < {level:.2g}."
+        )
+        before = [r.layer for r in f.layers[: f.layers.index(best)]]
+        if before:
+            answer += (
+                f" No block before it ({', '.join(f'`{b}`' for b in before)}) passes the test."
+            )
+    else:
+        answer = (
+            f"**No block is reliably better than the raw pixels** (no one-sided p below "
+            f"{level:.2g})."
+        )
+    threshold = (
+        f"the first block whose mean accuracy reaches {f.probe_threshold:g} is "
+        f"`{f.earliest_over_threshold}`"
+        if f.earliest_over_threshold
+        else f"no block's mean accuracy reaches {f.probe_threshold:g}"
+    )
+    return [
+        f"Logistic regression (standardised inputs, L2, C = {f.C:g}) on each block's pooled "
+        f"features and, as the baseline, on the raw pixels the net sees (its "
+        f"{f.input_size}×{f.input_size} input shrunk to {f.pixels_size}×{f.pixels_size}: "
+        f"{px.dims} inputs), every input on the same folds: {f.probe_folds}. Intervals are 95% "
+        f"Wilson intervals over the {len(px.correct)} images (every repeat tests each image once, "
+        "so the repeats add no images); ± is the standard deviation over folds. Each block is "
+        "compared with the pixels on the same images by an exact paired sign-flip test on the "
+        "per-image differences (McNemar's exact test with one repeat); a block is *reliably "
+        f"better* when its one-sided p is below {f.alpha:g}/{len(f.layers)} = {level:.2g} "
+        f"(Bonferroni over the {len(f.layers)} blocks scanned for the earliest one).",
+        "",
+        f"Raw pixels: accuracy **{px.mean:.3f}** {_interval(px.low, px.high)} (± {px.std:.3f}). "
+        f"{answer} No threshold decides this; for comparison with a fixed-threshold rule, "
+        f"{threshold}. The last column is (b)'s label-free k-means split run on that block "
+        "instead: its agreement with the reference labels.",
+        "",
+        markdown_table(
+            [
+                "input",
+                "features",
+                "accuracy",
+                "95% low",
+                "95% high",
+                "± std",
+                "gain over pixels",
+                "p (paired)",
+                "better",
+                "k-means agreement",
+            ],
+            [["raw pixels", px.dims, px.mean, px.low, px.high, px.std, None, None, "", None]]
+            + [
+                [
+                    code(r.layer),
+                    r.dims,
+                    r.mean,
+                    r.low,
+                    r.high,
+                    r.std,
+                    by_layer[r.layer].gain,
+                    by_layer[r.layer].p_value,
+                    "yes" if by_layer[r.layer].better else "no",
+                    f.kmeans_agreement.get(r.layer),
+                ]
+                for r in f.layers
+            ],
+        ),
+    ]
 
 
 def write_report(path: Path, findings: ProbeFindings) -> Path:

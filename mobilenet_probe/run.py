@@ -2,8 +2,15 @@
 
 Order: the images and their reference labels (NumPy and SciPy only, so a bad file is reported
 before torch loads), the net, (a) from the module, one forward pass per batch for the features of
-every block (and of the CIFAR images up to the split block), then (b), (c), (d) on those
-features; the report, the PNGs, ``metrics.csv`` and the W&B run last.
+every block (and of the CIFAR images up to the split block) and (d)'s pixels baseline, then (b),
+(c), (d) on those features; the report, the PNGs, ``metrics.csv``, the W&B run and
+``summary.json`` last.
+
+The same command gives the same figures: every random choice is seeded from ``seed`` (k-means
+starts, the folds, the CIFAR images, which ``cifar_scores`` picks by content, not by the order the
+source files hold them in), each scikit-learn fit runs on one thread, and the random net is built
+under its own seed. Only the timings differ between two runs on one machine (another device or
+number of torch threads may change the features in their last bits).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from labkit.errors import ConfigError, DataError
+from labkit.run_record import record_finished
 from mobilenet_probe.probe_config import BLOCKS, check_probe_config
 
 
@@ -126,8 +134,15 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
     from mobilenet_probe.corner_rule import threshold_margin
     from mobilenet_probe.findings import ProbeFindings
     from mobilenet_probe.layer_features import pooled_layer_features
-    from mobilenet_probe.layerwise_probe import earliest_layer_over, probe_layers, probe_scores
+    from mobilenet_probe.layerwise_probe import (
+        compare_with_baseline,
+        earliest_better,
+        earliest_layer_over,
+        probe_layers,
+        probe_scores,
+    )
     from mobilenet_probe.mobilenet_weights import load_mobilenet_v3_small
+    from mobilenet_probe.pixel_baseline import BASELINE_NAME, pixel_features
     from mobilenet_probe.report import write_report
     from mobilenet_probe.unsupervised_split import split_bouba_kiki
 
@@ -167,6 +182,14 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         )
 
     features, cifar_features = _features(extract, images, cifar_images, probe.split_layer, console)
+    pixels = pixel_features(
+        images,
+        size=probe.input_size,
+        pixels_size=probe.pixels_size,
+        mean=loaded.mean,
+        std=loaded.std,
+        batch_size=probe.batch_size,
+    )
     clock.lap("features (forward passes)")
 
     split = split_bouba_kiki(features[probe.split_layer], reference, probe.split_layer, cfg.seed)
@@ -177,10 +200,17 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         cifar_prob = prob_higher(cifar_scores, cifar_labels, 1, 0)
         supervised = probe_scores(features[probe.split_layer], reference, cifar_features, probe.C)
         cifar_prob_supervised = prob_higher(supervised, cifar_labels, 1, 0)
-    layers = probe_layers(
-        features, reference, folds=probe.folds, repeats=probe.repeats, C=probe.C, seed=cfg.seed
+    baseline, *layers = probe_layers(
+        {BASELINE_NAME: pixels, **features},
+        reference,
+        folds=probe.folds,
+        repeats=probe.repeats,
+        C=probe.C,
+        seed=cfg.seed,
     )
-    earliest = earliest_layer_over(layers, probe.accuracy_threshold)
+    comparisons = compare_with_baseline(baseline, layers, probe.alpha)
+    earliest = earliest_better(comparisons)
+    over_threshold = earliest_layer_over(layers, probe.accuracy_threshold)
     # (b)'s label-free split on every block too: where the kinds separate with no fitting to labels.
     kmeans_agreement = {
         layer: split_bouba_kiki(features[layer], reference, layer, cfg.seed).agreement
@@ -210,7 +240,7 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
             probe.split_layer,
         ),
         "layer_accuracy": probe_figures.layer_accuracy_plot(
-            plots_dir / "layer_accuracy.png", layers, probe.accuracy_threshold, folds_text
+            plots_dir / "layer_accuracy.png", layers, baseline, comparisons, folds_text
         ),
     }
     if cifar_features is not None:
@@ -249,16 +279,31 @@ def run_probe(cfg: DictConfig) -> dict[str, float]:
         cifar_prob_second_higher_supervised=cifar_prob_supervised,
         axis_half_gap=split.axis.half_gap,
         layers=layers,
+        pixels=baseline,
+        pixels_size=min(probe.pixels_size, probe.input_size),
+        comparisons=comparisons,
+        alpha=probe.alpha,
+        C=probe.C,
         kmeans_agreement=kmeans_agreement,
         probe_threshold=probe.accuracy_threshold,
         probe_folds=folds_text,
         earliest_layer=earliest.layer if earliest else None,
+        earliest_over_threshold=over_threshold.layer if over_threshold else None,
         timings_s={**clock.steps, "total": clock.total()},
         plots={k: str(p.relative_to(output_dir)) for k, p in plots.items()},
     )
     report = write_report(output_dir / "report.md", findings)
     metrics = findings.metrics()
     _log_run(cfg, findings, plots, console, report)
+    record_finished(
+        output_dir,
+        {**metrics, "probe/earliest_better_layer": findings.earliest_layer or "none"},
+        job="probe",
+        epochs=None,
+        params_total=findings.total_parameters,
+        wall_time_s=clock.total()[0],
+        checkpoint=None,
+    )
     return metrics
 
 
@@ -270,6 +315,7 @@ def _log_run(
     from labkit.run_logger import run_logger_from_config
 
     metrics = findings.metrics()
+    kmeans = findings.kmeans_agreement
     wall_s, cpu_s = findings.timings_s["total"]
     with run_logger_from_config(cfg, job_type="probe") as logger:
         logger.log_metrics(metrics, step=0)
@@ -277,10 +323,20 @@ def _log_run(
             logger.log_image(f"plots/{name}", path)
         logger.log_table(
             "probe/layers",
-            ["block", "features", "accuracy", "std", "k-means agreement"],
             [
-                [r.layer, r.dims, r.mean, r.std, findings.kmeans_agreement[r.layer]]
-                for r in findings.layers
+                "block",
+                "features",
+                "accuracy",
+                "std",
+                "95% low",
+                "95% high",
+                "gain over pixels",
+                "p (paired)",
+                "k-means agreement",
+            ],
+            [
+                [r.layer, r.dims, r.mean, r.std, r.low, r.high, c.gain, c.p_value, kmeans[r.layer]]
+                for r, c in zip(findings.layers, findings.comparisons, strict=True)
             ],
         )
         logger.log_summary({**metrics, "wall_s": wall_s, "cpu_s": cpu_s})
@@ -289,7 +345,7 @@ def _log_run(
         f"{cfg.task_name}: MobileNetV3-small on bouba-kiki",
         {
             **shown,
-            "earliest block over threshold": findings.earliest_layer or "none",
+            "earliest block better than the pixels": findings.earliest_layer or "none",
             "wall_s (before logging)": wall_s,
             "cpu_s (before logging)": cpu_s,
             "report": str(report),

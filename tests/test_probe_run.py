@@ -75,6 +75,8 @@ def test_the_whole_probe_answers_a_to_d_and_leaves_report_plots_csv_and_wandb_ru
     assert 0.5 <= metrics["split/agreement"] <= 1.0
     assert 0.0 <= metrics["cifar/p_airplane_above_frog"] <= 1.0
     assert all(f"probe/features.{i}/acc" in metrics for i in range(13))
+    assert metrics["probe/pixels/acc_low"] <= metrics["probe/pixels/acc"]
+    assert metrics["probe/pixels/acc"] <= metrics["probe/pixels/acc_high"]
 
     report = (run / "report.md").read_text()
     positions = [report.find(heading) for heading in SECTIONS]
@@ -89,13 +91,12 @@ def test_the_whole_probe_answers_a_to_d_and_leaves_report_plots_csv_and_wandb_ru
     for image in images:
         assert (run / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
     assert "3·16·3·3/1 (no bias)" in report and "| 432 | 432 |" in report
-    assert (
-        len(
-            re.findall(
-                r"^\| `features\.\d+` \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", report, re.M
-            )
-        )
-        == 13
+    number = r"[-\d.e+]+"
+    table_row = rf"^\| `features\.\d+` \| \d+ \|( {number} \|){{6}} (yes|no) \| {number} \|$"
+    assert len(re.findall(table_row, report, re.M)) == 13, report
+    assert re.search(r"^\| raw pixels \| [\d,]+ \|", report, re.M)
+    assert "earliest block reliably better than the raw pixels" in report or (
+        "No block is reliably better than the raw pixels" in report
     )
     assert "| frog | 3 |" in report and "| airplane | 3 |" in report
     assert "rule agrees with the generator's true labels on 100.0%" in report
@@ -103,6 +104,9 @@ def test_the_whole_probe_answers_a_to_d_and_leaves_report_plots_csv_and_wandb_ru
     with (run / "metrics.csv").open(newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert float(row["split/agreement"]) == pytest.approx(metrics["split/agreement"])
+    assert float(row["probe/features.0/acc_low"]) == pytest.approx(
+        metrics["probe/features.0/acc_low"]
+    )
     assert list((run / "wandb").glob("offline-run-*/run-*.wandb")), "no offline W&B run"
 
 
@@ -139,3 +143,6 @@ def test_on_the_course_file_the_pretrained_net_splits_bouba_from_kiki(tmp_path):
     assert metrics["reference/bouba_max_deg"] < 45 and metrics["reference/kiki_min_deg"] > 85
     assert metrics["split/agreement"] >= 0.95
     assert metrics["probe/features.12/acc"] >= 0.95
+    # The linear probe on raw pixels is the baseline; the pooled last block beats it reliably.
+    assert metrics["probe/features.12/better_than_pixels"] == 1
+    assert 0 <= metrics["probe/earliest_block"] <= 12
