@@ -1,8 +1,9 @@
 """Filters of the first and last conv layer, and the net's first and last feature maps for one
-fixed image, as PNGs."""
+fixed image, as PNGs and as measured properties (conv_properties.json)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -10,11 +11,14 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 from torch import nn
 
+from callbacks.conv_properties import filter_properties, map_properties
 from callbacks.wandb_media import log_image_files
 from figures.image_grids import save_image_grid
+from labkit.atomic_files import write_text
 from labkit.errors import ConfigError
 
 FILES = ("first_conv_filters", "first_conv_maps", "last_conv_filters", "last_conv_maps")
+PROPERTIES_FILE = "conv_properties.json"
 LAYERS = ("first_conv", "last_conv")
 
 
@@ -63,14 +67,18 @@ class ConvFiltersAndMaps(pl.Callback):
     first ``num_filters`` filters of each layer), and ``first_conv_maps.png`` and
     ``last_conv_maps.png`` (the first ``num_filters`` channels of the net's first and last
     ``forward_intermediates`` map, for image ``image_index`` of ``datamodule.splits[split]``,
-    shown first), and logs them to W&B as ``plots/<name>``. In this project's nets channel ``k``
-    of the first map is filter ``k`` of the first conv, and channel ``k`` of the last map filter
-    ``k`` of the last conv, each after the layers of its block or stage (BatchNorm, activation,
-    pooling; ResNet's shortcut). The net runs in eval mode for the maps (BatchNorm's running
-    statistics). The datamodule's ``splits[split]`` holds ``(x: (N, C, H, W), y: (N,))``.
+    shown first), and logs them to W&B as ``plots/<name>``. Beside them ``conv_properties.json``
+    holds what the figures show as numbers, ``{"first_conv": {"filters": ..., "maps": ...},
+    "last_conv": {...}, "image": {...}}`` (``callbacks.conv_properties.filter_properties`` and
+    ``map_properties``; the drawn filters and channels are the figures' ones). In this project's
+    nets channel ``k`` of the first map is filter ``k`` of the first conv, and channel ``k`` of
+    the last map filter ``k`` of the last conv, each after the layers of its block or stage
+    (BatchNorm, activation, pooling; ResNet's shortcut). The net runs in eval mode for the maps
+    (BatchNorm's running statistics). The datamodule's ``splits[split]`` holds
+    ``(x: (N, C, H, W), y: (N,))``.
 
     Args:
-        out_dir: folder of the PNGs.
+        out_dir: folder of the PNGs and the JSON.
         num_filters: filters per layer to draw.
         image_index: which image of the split (a fixed one, so runs compare).
         split: the split the image comes from.
@@ -115,8 +123,13 @@ class ConvFiltersAndMaps(pl.Callback):
         name = names[label] if label < len(names) else str(label)
         layers = dict(zip(LAYERS, first_and_last_conv(pl_module.net), strict=True))
         maps = first_and_last_maps(pl_module.net, image)
+        properties: dict = {}
         for layer, conv in layers.items():
             count = min(self.num_filters, conv.out_channels, maps[layer].shape[1])
+            properties[layer] = {
+                "filters": filter_properties(conv.weight, count),
+                "maps": map_properties(maps[layer], count, tuple(image.shape[-2:])),
+            }
             tiles, captions = filter_tiles(conv.weight, count)
             what = layer.replace("_", " ") + " layer"
             self._save(f"{layer}_filters", tiles, captions, f"{count} filters of the {what}")
@@ -127,6 +140,17 @@ class ConvFiltersAndMaps(pl.Callback):
                 f"image {self.image_index}"
             )
             self._save(f"{layer}_maps", tiles, captions, title)
+        properties["image"] = {
+            "split": self.split,
+            "index": self.image_index,
+            "class_index": label,
+            "class_name": name,
+            "height": image.shape[-2],
+            "width": image.shape[-1],
+        }
+        # allow_nan=False: an undefined property is already None, so the file stays strict JSON.
+        text = json.dumps(properties, indent=2, allow_nan=False)
+        write_text(self.out_dir / PROPERTIES_FILE, text + "\n")
         for key, path in self.paths.items():
             log_image_files(trainer, f"plots/{key}", [path])
 

@@ -1,10 +1,17 @@
-"""ConvFiltersAndMaps: which layers it draws, what the tiles are, and a net it cannot draw."""
+"""ConvFiltersAndMaps: which layers it draws, what the tiles are, a net it cannot draw, and the
+properties file a tiny fit leaves."""
+
+import json
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from callbacks.conv_filters import (
+    FILES,
+    PROPERTIES_FILE,
     ConvFiltersAndMaps,
     filter_tiles,
     first_and_last_conv,
@@ -66,3 +73,80 @@ def test_a_conv_net_without_forward_intermediates_is_refused_at_setup():
 
     with pytest.raises(ConfigError, match=r"forward_intermediates.*remove the callback"):
         ConvFiltersAndMaps("unused").setup(None, Module(), "fit")
+
+
+class _TinyCifar(pl.LightningDataModule):
+    """Eight random 3x32x32 images per split; ``splits`` and ``class_names`` as labkit's set them."""
+
+    class_names = ("cat", "dog")
+
+    def setup(self, stage: str) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.splits = {
+            s: (torch.randn(8, 3, 32, 32, generator=g), torch.tensor([1, 0] * 4))
+            for s in ("train", "val")
+        }
+
+    def train_dataloader(self):
+        return DataLoader(TensorDataset(*self.splits["train"]), batch_size=4)
+
+
+class _TinyClassifier(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = ResNet18(num_classes=2, width=4)
+
+    def training_step(self, batch, batch_idx):
+        return nn.functional.cross_entropy(self.net(batch[0]), batch[1])
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def test_a_tiny_fit_writes_the_figures_and_the_properties_of_the_drawn_filters(tmp_path):
+    torch.manual_seed(0)
+    callback = ConvFiltersAndMaps(str(tmp_path / "plots"), num_filters=3, image_index=0)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+    )
+    module = _TinyClassifier()
+    trainer.fit(module, datamodule=_TinyCifar())
+    for name in FILES:
+        assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 1000
+    props = json.loads((tmp_path / "plots" / PROPERTIES_FILE).read_text())
+    assert set(props) == {"first_conv", "last_conv", "image"}
+    assert props["image"] == {
+        "split": "val",
+        "index": 0,
+        "class_index": 1,
+        "class_name": "dog",
+        "height": 32,
+        "width": 32,
+    }
+    first, last = props["first_conv"], props["last_conv"]
+    assert first["filters"]["kernel_size"] == [3, 3] and first["filters"]["input_channels"] == 3
+    assert "colour_fraction" in first["filters"] and "colour_fraction" not in last["filters"]
+    assert last["filters"]["input_channels"] == 32
+    for layer in (first, last):
+        filters, maps = layer["filters"], layer["maps"]
+        for key in ("dc_energy_fraction", "orientation_strength", "input_channel_concentration"):
+            assert 0.0 <= filters[key] <= 1.0, key
+        assert 0.0 < filters["norm_min"] <= filters["norm_mean"] <= filters["norm_max"]
+        assert [d["filter"] for d in filters["drawn"]] == [0, 1, 2]
+        assert {"dominant_orientation_deg", "strongest_input_channel"} <= set(filters["drawn"][0])
+        assert 0.0 <= maps["active_fraction"] <= 1.0
+        assert [d["channel"] for d in maps["drawn"]] == [0, 1, 2]
+        assert {"peak_row", "peak_col", "peak_value", "energy_top10pct_fraction"} <= set(
+            maps["drawn"][0]
+        )
+    assert (first["maps"]["height"], last["maps"]["height"]) == (32, 4)
+    # The drawn filter's number is the live weight's: filter 1 of the last conv, recomputed.
+    weight = first_and_last_conv(module.net)[1].weight.detach()
+    assert last["filters"]["drawn"][1]["norm"] == pytest.approx(weight[1].norm().item(), rel=1e-5)
