@@ -99,6 +99,7 @@ def test_train_numpy_help_names_itself_and_lists_only_its_experiments():
         "numpy_linear_ae",
         "numpy_mlp_mnist",
         "numpy_mlp_mnist_fast",
+        "numpy_theory_checks",
     }
     groups = {line.partition(":")[0] for line in text.partition("== Config")[0].splitlines()}
     assert {"numpy_data", "numpy_optim"} <= groups and not {"net", "callbacks"} & groups
