@@ -22,7 +22,14 @@ BASES = {
 OBSERVERS = {"callbacks": {*LEAVES, *BASES}}
 APPLICATIONS = {
     name: {*LEAVES, *BASES, *OBSERVERS}
-    for name in ("run_report", "mobilenet_probe", "numpy_experiments", "hydra_plugins")
+    for name in (
+        "run_report",
+        "mobilenet_probe",
+        "numpy_experiments",
+        "hydra_plugins",
+        "loop_demos",
+        "seed_answers",
+    )
 }
 ALLOWED = {**LEAVES, **BASES, **OBSERVERS, **APPLICATIONS}
 
