@@ -133,7 +133,9 @@ def _groups_used(config_dir: Path, config_name: str, experiments: Sequence[Exper
 
 
 def experiments_text(experiments: Sequence[Experiment]) -> str:
-    """The experiment block of the help: one line per experiment, sweeps marked."""
+    """The experiment block of the help: one line per experiment, sweeps marked (none: empty)."""
+    if not experiments:
+        return ""
     width = max((len(e.name) for e in experiments), default=0)
     lines = ["experiment (experiment=<name>; a [sweep] runs several jobs: start it with -m):"]
     for e in experiments:
