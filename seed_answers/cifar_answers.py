@@ -139,7 +139,8 @@ def _maps(f: Facts) -> Answer:
     props = _conv_properties(job)
     image = props["image"]
     said = [
-        f"For validation image {image['index']} (a {image['class_name']}), at this profile's scale."
+        f"For validation image {image['index']} (class {image['class_name']}), at this "
+        "profile's scale."
     ]
     for layer, name in (("first_conv", "First"), ("last_conv", "Last")):
         m = props[layer]["maps"]

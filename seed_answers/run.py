@@ -5,7 +5,8 @@ Studies run one after another as their own processes (``python train.py ...``), 
 one's record goes to ``<out_dir>/runs/<study>/``. A study is reused, not run, when its record is
 finished, comes from the same profile and ran the same composed config (``rerun=true`` runs it
 anyway; ``only=[a,b]`` runs just those). The answers are then built from the records alone, so
-``answers.json`` can always be rebuilt from what is committed.
+``answers.json`` can always be rebuilt from what is committed (``run_studies=false``: rebuild
+it and the pages from the records, running nothing).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def run_answers(cfg: DictConfig) -> dict[str, float]:
             raise ConfigError(f"render_only=true needs {answers_path}; run without it first.")
         answers = json.loads(answers_path.read_text())
     else:
-        _run_studies(studies, cfg, out_dir, work_dir, profile)
+        if cfg.run_studies:
+            _run_studies(studies, cfg, out_dir, work_dir, profile)
         answers = build_answers(out_dir, profile, studies)
         write_text(
             out_dir / ANSWERS_FILE,

@@ -142,3 +142,16 @@ def test_an_unknown_study_is_refused_in_one_line(tmp_path):
     result = answers(f"out_dir={tmp_path}", "only=[no_such_study]")
     assert result.returncode == 2
     assert "only=['no_such_study'] names no study" in result.stderr
+
+
+def test_run_studies_false_rebuilds_from_the_records_alone(quick):
+    before = json.loads((quick / "answers.json").read_text())
+    result = answers("run_studies=false", f"out_dir={quick}", f"work_dir={quick / 'none'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "running" not in result.stderr
+    # Only answers.py's own run dir (its log and config record), no study's.
+    assert [p.name for p in (quick / "none").iterdir()] == ["_answers"]
+    after = json.loads((quick / "answers.json").read_text())
+    assert {k: v["values"] for k, v in after["questions"].items()} == {
+        k: v["values"] for k, v in before["questions"].items()
+    }
