@@ -222,8 +222,9 @@ def _permuted(f: Facts) -> Answer:
     figures = [p for job in record.jobs for p in job.folder.glob("plots/permuted_samples.png")][:1]
     return Answer(
         "One fixed random permutation of the 784 pixels, the same for every image, applied last. "
-        f"Test accuracy falls by {pct(drops['mlp_2x100'])} for the MLP and by "
-        f"{pct(drops['cnn'])} for the CNN: the {'CNN' if more == 'cnn' else 'MLP'} is hurt more. "
+        f"With the permutation, test accuracy changes by {100 * -drops['mlp_2x100']:+.2f} "
+        f"points for the MLP and by {100 * -drops['cnn']:+.2f} points for the CNN: the "
+        f"{'CNN' if more == 'cnn' else 'MLP'} is hurt more. "
         "An MLP is invariant to a fixed permutation of its inputs (permuting the first layer's "
         "weights gives the same function), so it can learn the permuted task as well as the "
         "original; a CNN's filters assume that neighbouring pixels belong together, which the "
