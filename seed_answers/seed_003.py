@@ -22,9 +22,9 @@ def _p1a(f: Facts) -> Answer:
     return Answer(
         "Only the true class's probability counts: CE = −log ŷ₃ = −ln 0.4 = "
         f"**{n(v['p1a/cross_entropy'])}** (natural log, as nn.CrossEntropyLoss uses; computed "
-        "with torch's NLLLoss on log ŷ). The seed's worked value 0.397 is log₁₀ 0.4 = "
-        f"{n(v['p1a/cross_entropy_log10'])} with its sign dropped: a base-10 log and a "
-        "negative loss are both wrong here.",
+        "with torch's NLLLoss on log ŷ). The seed's worked answer, −1·log(0.4) = −0.397, takes "
+        f"a base-10 log (−log₁₀ 0.4 = {n(v['p1a/cross_entropy_log10'])}) and then gets the sign "
+        "wrong: a cross-entropy is never negative.",
         v,
     )
 
