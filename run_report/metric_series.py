@@ -58,12 +58,11 @@ class MetricSeries:
         return [n for n in self.points if "/" in n and not n.startswith(NOT_CURVES)]
 
 
-def read_metric_series(path: Path, steps_per_row_step: int = 1) -> MetricSeries:
-    """Read ``metrics.csv``; its ``step`` column is multiplied by ``steps_per_row_step``.
+def read_metric_series(path: Path) -> MetricSeries:
+    """Read ``metrics.csv``; its ``step`` column is Lightning's optimizer-step axis, as logged.
 
-    Lightning's step axis counts Lightning steps, which are ``steps_per_execution`` optimizer
-    steps each when a run groups them; the curves are drawn against optimizer steps. Empty,
-    non-numeric and non-finite cells are skipped (a diverged run's NaN has no place on an axis).
+    Empty, non-numeric and non-finite cells are skipped (a diverged run's NaN has no place on an
+    axis).
     """
     series = MetricSeries()
     with path.open(newline="", encoding="utf-8") as f:
@@ -78,7 +77,7 @@ def read_metric_series(path: Path, steps_per_row_step: int = 1) -> MetricSeries:
                     continue
                 series.points.setdefault(name, []).append(
                     Point(
-                        step=int(step or 0) * steps_per_row_step,
+                        step=int(step or 0),
                         epoch=None if epoch is None else int(epoch),
                         value=value,
                     )

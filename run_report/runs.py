@@ -239,11 +239,7 @@ def read_run(path: Path, name: str) -> Run:
             unreadable[HYDRA_FILE] = f"does not merge with {CONFIG_FILE} ({_first_line(err)})"
     overrides = attempt(OVERRIDES_FILE, _read_overrides, {})
     summary = attempt(SUMMARY_FILE, _read_summary, {})
-    steps = OmegaConf.select(
-        config, "steps_per_execution", default=1, throw_on_resolution_failure=False
-    )
-    steps = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 1
-    metrics = attempt(METRICS_FILE, lambda file: read_metric_series(file, steps), MetricSeries())
+    metrics = attempt(METRICS_FILE, read_metric_series, MetricSeries())
     if unreadable:
         return Run(
             path, name, "unreadable", None, {}, overrides, config, MetricSeries(), unreadable
