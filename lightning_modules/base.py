@@ -11,28 +11,11 @@ from torch import nn
 from torchmetrics import MaxMetric, MeanMetric, MinMetric
 
 from labkit.errors import ConfigError
+from lightning_modules.epoch_records import EpochRecords
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 STAGES = ("train", "val", "test")
-
-
-class _EpochRecords:
-    """One stage's per-batch statistics (detached means) and batch sizes, as the steps produce them."""
-
-    def __init__(self) -> None:
-        self.values: list[torch.Tensor] = []
-        self.sizes: list[int] = []
-
-    def add(self, values: torch.Tensor, size: int) -> None:
-        self.values.append(values)
-        self.sizes.append(size)
-
-    def means(self) -> tuple[torch.Tensor, int]:
-        """Sample-weighted mean of every statistic, ``(S,)``, and the number of samples."""
-        sizes = torch.tensor(self.sizes, dtype=torch.float32, device=self.values[0].device)
-        count = sum(self.sizes)
-        return (torch.stack(self.values).float() * sizes[:, None]).sum(0) / count, count
 
 
 class TrainingModule(pl.LightningModule):
@@ -102,7 +85,7 @@ class TrainingModule(pl.LightningModule):
         # Each step only appends its detached statistics and size (no device sync, no
         # torchmetrics update, which costs more than a small model's step can spare). At epoch end the totals pass once through MeanMetric, which weights by
         # the sample count and syncs across DDP processes.
-        self._records: dict[str, _EpochRecords] = {}
+        self._records: dict[str, EpochRecords] = {}
         self.epoch_means = nn.ModuleDict(
             {
                 f"{stage}__{name.replace('/', '__')}": MeanMetric()
@@ -147,7 +130,7 @@ class TrainingModule(pl.LightningModule):
         if missing:
             raise RuntimeError(f"{type(self).__name__} returned no statistic {missing}.")
         values = torch.stack([statistics[name].detach().float() for name in self.statistics])
-        self._records.setdefault(stage, _EpochRecords()).add(values, len(batch[0]))
+        self._records.setdefault(stage, EpochRecords()).add(values, len(batch[0]))
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         loss, statistics = self.loss_and_statistics(batch)
