@@ -1,4 +1,4 @@
-"""The shipped experiment configs on the real data (LABKIT_DATA): the figures docs/results/ quotes."""
+"""The shipped experiment configs on the real data (LABKIT_DATA): the figures docs/answers/ reports."""
 
 import os
 from pathlib import Path
