@@ -128,17 +128,93 @@ def _quiz(key: str, text: str):
     return answer
 
 
-def _p3(key: str, text: str):
-    def answer(f: Facts) -> Answer:
-        v, job = _demo(f, f"{key}/")
-        measured = ", ".join(f"{k.removeprefix(key + '/')} = {n(x)}" for k, x in v.items())
-        return Answer(
-            f"{text} Measured by a tiny run: {measured}.",
-            v,
-            sorted(job.folder.glob(f"plots/{key}*.png")),
-        )
+def _p3d(f: Facts) -> Answer:
+    v, job = _demo(f, "p3d/")
+    steps = job.config["p3d"]["steps"]
+    unchanged = v["p3d/max_abs_weight_change"] == 0.0 and v["p3d/params_with_grad"] == 0.0
+    outcome = (
+        f"no parameter has a .grad and the largest weight change is 0: the net keeps its initial "
+        f"test accuracy, {pct(v['p3d/test_acc_before'])} before and {pct(v['p3d/test_acc_after'])} "
+        "after"
+        if unchanged
+        else f"the weights moved by up to {n(v['p3d/max_abs_weight_change'])} "
+        f"({int(v['p3d/params_with_grad'])} parameters have a .grad), which a loop without "
+        "backward should never do"
+    )
+    return Answer(
+        "No gradients are computed, so `optimizer.step()` has nothing to apply (every .grad "
+        f"stays None) and the weights never change. Measured: after {steps} Adam steps without "
+        f"`loss.backward()`, {outcome}; the same steps with it move the weights by up to "
+        f"{n(v['p3d/max_abs_weight_change_with_backward'])}.",
+        v,
+    )
 
-    return answer
+
+def _p3e(f: Facts) -> Answer:
+    v, job = _demo(f, "p3e/")
+    kept = job.config["p3e"]["accumulated_steps"]
+    steps = job.config["training"]["steps"]
+    with_, without = "p3e/with_zero_grad/", "p3e/without_zero_grad/"
+    return Answer(
+        "`backward()` adds into .grad; without zeroing, each step uses the sum of all gradients "
+        f"so far, an ever-growing, stale direction. Measured: after {kept} steps without "
+        "`zero_grad()`, .grad equals the sum of those steps' batch gradients (relative "
+        f"difference {n(v['p3e/accumulated_rel_diff'], 2)}) and is "
+        f"{n(v['p3e/accumulated_over_fresh_norm'])}× as long as the last batch's own gradient. "
+        f"Over {steps} steps from the same weights on the same batches, the loop with "
+        f"`zero_grad()` ends at training loss {n(v[with_ + 'train_loss'])} and test accuracy "
+        f"{pct(v[with_ + 'test_acc'])}; without it, {n(v[without + 'train_loss'])} and "
+        f"{pct(v[without + 'test_acc'])}.",
+        v,
+        sorted(job.folder.glob("plots/p3e*.png")),
+    )
+
+
+def _p3f(f: Facts) -> Answer:
+    v, job = _demo(f, "p3f/")
+    c = job.config["p3f"]
+    return Answer(
+        "In train mode Dropout zeroes random units (scaling the rest by 1/(1-p)) and BatchNorm "
+        "normalises with the batch's own statistics (updating its running ones); in eval mode "
+        "Dropout is the identity and BatchNorm uses the running statistics, so an output no "
+        "longer depends on chance or on the rest of the batch. Measured on MNIST pixels: "
+        f"Dropout(p = {c['dropout']}) in train mode zeroes {pct(v['p3f/dropout_train_zeroed_fraction'])} "
+        f"of the lit pixels and scales the others by {n(v['p3f/dropout_train_kept_scale'])}, so "
+        f"two passes of one batch differ by up to {n(v['p3f/dropout_train_max_abs_diff'])}; in "
+        f"eval mode two passes differ by {n(v['p3f/dropout_eval_max_abs_diff'])} and the output "
+        f"differs from the input by {n(v['p3f/dropout_eval_max_abs_change'])}. One image's "
+        f"BatchNorm output, in two batches of {c['batch_size']} that differ only in its "
+        f"batchmates, differs by up to {n(v['p3f/batchnorm_train_max_abs_diff'])} in train mode "
+        f"and by {n(v['p3f/batchnorm_eval_max_abs_diff'])} in eval mode.",
+        v,
+    )
+
+
+def _p3g(f: Facts) -> Answer:
+    v, job = _demo(f, "p3g/")
+    sizes = sorted(job.config["p3g"]["test_batch_sizes"])
+    rows = ", ".join(f"{pct(v[f'p3g/train_mode/batch_{b}/test_acc'])} at batch {b}" for b in sizes)
+    evals = {v[f"p3g/eval_mode/batch_{b}/test_acc"] for b in sizes}
+    in_eval = (
+        f"{pct(evals.pop())} on the test images at every batch size"
+        if len(evals) == 1
+        else "on the test images "
+        + ", ".join(f"{pct(v[f'p3g/eval_mode/batch_{b}/test_acc'])} at batch {b}" for b in sizes)
+    )
+    return Answer(
+        "`model.eval()` (with `torch.no_grad()` for speed). labkit never forgets it: Lightning "
+        "switches the module to eval mode for every validation and test loop. Measured on an "
+        f"MLP with BatchNorm and Dropout(p = {job.config['p3g']['dropout']}) trained to "
+        f"{pct(v['p3g/train_acc'])} training accuracy: in eval mode it scores "
+        f"{in_eval}; left in train mode it scores "
+        f"{rows}, since BatchNorm then normalises with the few test samples of each batch and "
+        "Dropout drops units. With BatchNorm in eval mode and only Dropout left on, it scores "
+        f"{pct(v['p3g/dropout_only/test_acc'])} at batch {sizes[-1]}. A train-mode pass over "
+        "the test set also moves BatchNorm's running mean by up to "
+        f"{n(v['p3g/running_mean_max_change'])}: the forgotten line changes the model itself.",
+        v,
+        sorted(job.folder.glob("plots/p3g*.png")),
+    )
 
 
 def _theory(part: str):
@@ -202,37 +278,25 @@ QUESTIONS = [
         "003-P3D",
         "What happens if loss.backward() is missing?",
         ["demo"],
-        _p3(
-            "p3d",
-            "No gradients are computed, so `optimizer.step()` has nothing to apply (every .grad stays None) and the weights never change: the model stays at its initial accuracy.",
-        ),
+        _p3d,
     ),
     Question(
         "003-P3E",
         "Why call optimizer.zero_grad() every iteration?",
         ["demo"],
-        _p3(
-            "p3e",
-            "`backward()` adds into .grad; without zeroing, each step uses the sum of all gradients so far, an ever-growing, stale direction.",
-        ),
+        _p3e,
     ),
     Question(
         "003-P3F",
         "Dropout and BatchNorm in model.train() vs model.eval()?",
         ["demo"],
-        _p3(
-            "p3f",
-            "In train mode Dropout zeroes random units (scaling the rest by 1/(1-p)) and BatchNorm normalises with the batch's own statistics (updating its running ones); in eval mode Dropout is the identity and BatchNorm uses the running statistics, so an output no longer depends on chance or on the rest of the batch.",
-        ),
+        _p3f,
     ),
     Question(
         "003-P3G",
         "Low training loss but poor test performance: which line is missing before inference?",
         ["demo"],
-        _p3(
-            "p3g",
-            "`model.eval()` (with `torch.no_grad()` for speed). labkit never forgets it: Lightning switches the module to eval mode for every validation and test loop.",
-        ),
+        _p3g,
     ),
     Question(
         "003-P5A",
