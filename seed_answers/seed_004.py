@@ -273,11 +273,13 @@ def _mm_sample(f: Facts) -> Answer:
 def _mm_dataset(f: Facts) -> Answer:
     job = _multimnist(f)
     data = job.config["data"]
-    sizes = {k: data.get(k) for k in ("train_size", "test_size", "val_size") if k in data}
+    sizes = {k: data[k] for k in ("train_samples", "test_samples", "val_size")}
     return Answer(
         "The train set pairs MNIST training images only and the test set MNIST test images only "
         "(so no test digit is seen in training), stored as a TensorDataset-like pair of tensors: "
-        f"images (N, 1, 36, 36) and labels (N, 2). Sizes in this run's config: {sizes}.",
+        f"images (N, 1, 36, 36) and labels (N, 2). This run generated {n(sizes['train_samples'])} "
+        f"training and {n(sizes['test_samples'])} test samples, and held "
+        f"{n(sizes['val_size'])} of the training samples out for validation.",
         sizes,
     )
 
@@ -287,8 +289,9 @@ def _mm_model(f: Facts) -> Answer:
     net = job.config["model"]["net"]
     return Answer(
         "A shared encoder, conv(1→10, k5) + ReLU + MaxPool(2), conv(10→20, k5) + ReLU + MaxPool(2), "
-        "flatten (20×6×6 = 720 for 36×36 inputs) and Linear(720→50), then two Linear(50→10) "
-        f"heads, one per digit (`nets/` {net['_target_']}): {n(job.summary['params_total'])} parameters.",
+        "flatten (20×6×6 = 720 for 36×36 inputs) and Linear(720→50) + ReLU, then two "
+        f"Linear(50→10) heads, one per digit (`{net['_target_']}`): "
+        f"{n(job.summary['params_total'])} parameters.",
         {"params_total": job.summary["params_total"]},
     )
 
@@ -298,13 +301,15 @@ def _mm_train(f: Facts) -> Answer:
     s = job.summary
     keys = sorted(k for k in s if k.startswith("test/task"))
     values = {k: s[k] for k in keys}
-    shown = ", ".join(
-        f"{k.removeprefix('test/')} {pct(v) if k.endswith('acc') else n(v)}"
-        for k, v in values.items()
+    digits = {1: "the top-left digit (task 1)", 2: "the bottom-right digit (task 2)"}
+    shown = "; ".join(
+        f"{digits.get(t, f'task {t}')}: accuracy {pct(s[f'test/task{t}/acc'])}, loss "
+        f"{n(s[f'test/task{t}/loss'])}"
+        for t in sorted({int(k.split("/")[1].removeprefix("task")) for k in keys})
     )
     return Answer(
-        "Trained on the mean of the two tasks' cross-entropy losses; per task on the test set: "
-        f"{shown} (after {s['epochs']} epoch(s)). Both heads read the same 50 encoder features, "
+        "Trained on the mean of the two tasks' cross-entropy losses for "
+        f"{s['epochs']} epoch(s); on the test set, {shown}. Both heads read the same 50 encoder features, "
         "so the encoder has to keep what both digits need.",
         values,
         [job.folder / "plots" / "curves.png"],
