@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seed_answers.question import Answer, Facts, Question
-from seed_answers.wording import check_sentence, n, pct
+from seed_answers.wording import layer_check, n, pct
 
 
 def _baseline(f: Facts) -> Answer:
@@ -20,14 +20,12 @@ def _baseline(f: Facts) -> Answer:
     )
 
 
-def _relu(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "relu",
-        "ReLU passes a positive input through and zeroes a negative one, so its derivative is 1 "
-        "where x > 0 and 0 where x < 0 (0 is used at x = 0, as torch does); the backward pass "
-        "multiplies the incoming gradient by that mask: grad_in = grad_out * (x > 0).",
-    )
+_relu = layer_check(
+    "relu",
+    "ReLU passes a positive input through and zeroes a negative one, so its derivative is 1 "
+    "where x > 0 and 0 where x < 0 (0 is used at x = 0, as torch does); the backward pass "
+    "multiplies the incoming gradient by that mask: grad_in = grad_out * (x > 0).",
+)
 
 
 def _numpy_mlp(study: str, target: float):
@@ -88,15 +86,13 @@ def _ae_b(f: Facts) -> Answer:
     )
 
 
-def _dropout_one(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "dropout_one",
-        "The forward pass draws one mask per row (the first feature kept with probability 0.5) "
-        "and keeps it; the backward pass multiplies the incoming gradient by the same mask: a "
-        "zeroed entry did not affect the output, so its gradient is 0, every other entry passes "
-        "its gradient through unchanged. At evaluation the module is the identity.",
-    )
+_dropout_one = layer_check(
+    "dropout_one",
+    "The forward pass draws one mask per row (the first feature kept with probability 0.5) "
+    "and keeps it; the backward pass multiplies the incoming gradient by the same mask: a "
+    "zeroed entry did not affect the output, so its gradient is 0, every other entry passes "
+    "its gradient through unchanged. At evaluation the module is the identity.",
+)
 
 
 def _ae_d(f: Facts) -> Answer:

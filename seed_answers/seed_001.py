@@ -8,48 +8,40 @@ from figures.markdown_table import markdown_table
 from seed_answers.question import Answer, Facts, Question
 from seed_answers.records import Job
 from seed_answers.theory import theory_section
-from seed_answers.wording import check_sentence, checks_sentence, n, pct
+from seed_answers.wording import layer_check, layer_checks, n, pct
 
 LN10 = math.log(10)  # the loss of a uniform guess over 10 classes
 
 
-def _dense(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "linear",
-        "`Dense(x) = x Wᵀ + b` with W of shape (m, d) and b of shape (m,), shapes checked; "
-        "Xavier/Glorot uniform init U(±√(6/(d+m))) and zero biases. Backward: ∂L/∂W = gᵀx, "
-        "∂L/∂b = Σ g, ∂L/∂x = g W.",
-    )
+_dense = layer_check(
+    "linear",
+    "`Dense(x) = x Wᵀ + b` with W of shape (m, d) and b of shape (m,), shapes checked; "
+    "Xavier/Glorot uniform init U(±√(6/(d+m))) and zero biases. Backward: ∂L/∂W = gᵀx, "
+    "∂L/∂b = Σ g, ∂L/∂x = g W.",
+)
 
 
-def _activations(f: Facts) -> Answer:
-    return checks_sentence(
-        f.record("demo").jobs[0],
-        {"softmax": "Softmax", "tanh": "Tanh", "relu": "ReLU"},
-        "Softmax is row-wise and max-shifted (no scipy), its backward the Jacobian-vector product "
-        "s ⊙ (g − Σ g ⊙ s); tanh is (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) written as 1 − 2/(e²ˣ + 1) so that it "
-        "stays finite for large |x| (no np.tanh), backward (1 − tanh²) ⊙ g; ReLU max(x, 0), "
-        "backward g ⊙ (x > 0).",
-    )
+_activations = layer_checks(
+    {"softmax": "Softmax", "tanh": "Tanh", "relu": "ReLU"},
+    "Softmax is row-wise and max-shifted (no scipy), its backward the Jacobian-vector product "
+    "s ⊙ (g − Σ g ⊙ s); tanh is (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) written as 1 − 2/(e²ˣ + 1) so that it "
+    "stays finite for large |x| (no np.tanh), backward (1 − tanh²) ⊙ g; ReLU max(x, 0), "
+    "backward g ⊙ (x > 0).",
+)
 
 
-def _cross_entropy(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "cross_entropy",
-        "Cross-entropy from probabilities, averaged over the batch: −(1/N) Σ yᵢ log pᵢ (log "
-        "clipped away from 0); its gradient with respect to p is −y/(N p).",
-    )
+_cross_entropy = layer_check(
+    "cross_entropy",
+    "Cross-entropy from probabilities, averaged over the batch: −(1/N) Σ yᵢ log pᵢ (log "
+    "clipped away from 0); its gradient with respect to p is −y/(N p).",
+)
 
 
-def _mlp(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "mlp",
-        "The MLP is a Sequential of Dense and activation layers built from a list of sizes; "
-        "forward composes them, backward runs them in reverse, init_weights initialises each Dense.",
-    )
+_mlp = layer_check(
+    "mlp",
+    "The MLP is a Sequential of Dense and activation layers built from a list of sizes; "
+    "forward composes them, backward runs them in reverse, init_weights initialises each Dense.",
+)
 
 
 def _val_acc(job: Job, prefix: str = "") -> float:

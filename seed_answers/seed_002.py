@@ -3,26 +3,8 @@
 from __future__ import annotations
 
 from seed_answers.cifar_answers import CIFAR_QUESTIONS
-from seed_answers.question import Answer, Facts, Question
-from seed_answers.wording import check_sentence
-
-
-def _check(piece: str, explanation: str):
-    """``piece``: ``name[:key prefixes[@function]]`` of a layer check, e.g. ``dict_mlp:grad@backward``."""
-    name, _, rest = piece.partition(":")
-    keys, _, function = rest.partition("@")
-
-    def answer(f: Facts) -> Answer:
-        return check_sentence(
-            f.record("demo").jobs[0],
-            name,
-            explanation,
-            keys=tuple(keys.split(",")) if keys else (),
-            function=function or None,
-        )
-
-    return answer
-
+from seed_answers.question import Question
+from seed_answers.wording import layer_check
 
 Q1 = [
     (
@@ -90,7 +72,13 @@ Q2 = [
 ]
 
 QUESTIONS = [
-    *(Question(f"002-{qid}", text, ["demo"], _check(piece, why)) for qid, text, piece, why in Q1),
-    *(Question(f"002-{qid}", text, ["demo"], _check(piece, why)) for qid, text, piece, why in Q2),
+    *(
+        Question(f"002-{qid}", text, ["demo"], layer_check(piece, why))
+        for qid, text, piece, why in Q1
+    ),
+    *(
+        Question(f"002-{qid}", text, ["demo"], layer_check(piece, why))
+        for qid, text, piece, why in Q2
+    ),
     *CIFAR_QUESTIONS,
 ]

@@ -8,7 +8,7 @@ from figures.markdown_table import markdown_table
 from seed_answers.question import Answer, Facts, Question
 from seed_answers.records import Job, Record
 from seed_answers.theory import theory_section
-from seed_answers.wording import check_sentence, n, pct
+from seed_answers.wording import layer_check, n, pct
 
 LN10 = math.log(10)  # the loss of a uniform guess over 10 classes
 
@@ -25,15 +25,11 @@ def _theory_values(f: Facts, prefix: str) -> tuple[dict, Job]:
     return {k: v for k, v in job.summary.items() if k.startswith(prefix)}, job
 
 
-def _predict(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "sigmoid_net",
-        keys=("predict",),
-        function="predict",
-        explanation="`predict(X, W)` computes the whole batch with two matrix products, no loop: "
-        "z¹ = X W¹ (B × K), x¹ = σ(z¹), z² = x¹ w² (B × 1), ŷ = σ(z²).",
-    )
+_predict = layer_check(
+    "sigmoid_net:predict@predict",
+    "`predict(X, W)` computes the whole batch with two matrix products, no loop: "
+    "z¹ = X W¹ (B × K), x¹ = σ(z¹), z² = x¹ w² (B × 1), ŷ = σ(z²).",
+)
 
 
 def _logistic_zero(f: Facts) -> Answer:
@@ -81,16 +77,12 @@ def _backprop(f: Facts) -> Answer:
     )
 
 
-def _gradient(f: Facts) -> Answer:
-    return check_sentence(
-        f.record("demo").jobs[0],
-        "sigmoid_net",
-        keys=("grad",),
-        function="gradient",
-        explanation="`gradient(X, y, W)` vectorises the derivation of 1.4 over the batch: "
-        "δ² = σ(z²) − y (B × 1), ∂L/∂w² = x¹ᵀ δ² / B, δ¹ = (δ² w²ᵀ) ⊙ x¹ ⊙ (1 − x¹), "
-        "∂L/∂W¹ = Xᵀ δ¹ / B; no loop over samples.",
-    )
+_gradient = layer_check(
+    "sigmoid_net:grad@gradient",
+    "`gradient(X, y, W)` vectorises the derivation of 1.4 over the batch: "
+    "δ² = σ(z²) − y (B × 1), ∂L/∂w² = x¹ᵀ δ² / B, δ¹ = (δ² w²ᵀ) ⊙ x¹ ⊙ (1 − x¹), "
+    "∂L/∂W¹ = Xᵀ δ¹ / B; no loop over samples.",
+)
 
 
 def _transform(f: Facts) -> Answer:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from figures.number_format import format_number
-from seed_answers.question import Answer
+from seed_answers.question import Answer, Facts
 from seed_answers.records import Job
 
 
@@ -60,11 +61,37 @@ def check_sentence(
     return Answer(text, {"where": where, **values}, list(figures))
 
 
-def checks_sentence(job: Job, pieces: dict[str, str], explanation: str) -> Answer:
+def layer_check(piece: str, explanation: str) -> Callable[[Facts], Answer]:
+    """An implementation item's answer, from the demo study's layer checks.
+
+    ``piece``: ``name[:key prefixes[@function]]`` of a check, e.g. ``dict_mlp:grad@backward``
+    (only the figures whose names start with ``grad``, shown as the file's ``backward``).
+    """
+    name, _, rest = piece.partition(":")
+    keys, _, function = rest.partition("@")
+
+    def answer(f: Facts) -> Answer:
+        return check_sentence(
+            f.record("demo").jobs[0],
+            name,
+            explanation,
+            keys=tuple(keys.split(",")) if keys else (),
+            function=function or None,
+        )
+
+    return answer
+
+
+def layer_checks(pieces: dict[str, str], explanation: str) -> Callable[[Facts], Answer]:
     """Several implementation items in one answer: ``pieces`` maps a check name to a label."""
-    parts, values = [explanation], {}
-    for piece, label in pieces.items():
-        one = check_sentence(job, piece, "")
-        parts.append(f"{label}: " + one.text.strip())
-        values[piece] = one.values
-    return Answer(" ".join(parts), values)
+
+    def answer(f: Facts) -> Answer:
+        job = f.record("demo").jobs[0]
+        parts, values = [explanation], {}
+        for piece, label in pieces.items():
+            one = check_sentence(job, piece, "")
+            parts.append(f"{label}: " + one.text.strip())
+            values[piece] = one.values
+        return Answer(" ".join(parts), values)
+
+    return answer
