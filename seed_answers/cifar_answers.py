@@ -134,6 +134,13 @@ def _filters(f: Facts) -> Answer:
     )
 
 
+def _stride_words(pixels: float) -> str:
+    """How many input pixels one map position stands for, along a side."""
+    if pixels == 1:
+        return "one position per input pixel"
+    return f"one position per {n(pixels)} input pixels along a side"
+
+
 def _maps(f: Facts) -> Answer:
     job = f.record("cifar10_resnet18").jobs[0]
     props = _conv_properties(job)
@@ -142,11 +149,12 @@ def _maps(f: Facts) -> Answer:
         f"For validation image {image['index']} (class {image['class_name']}), at this "
         "profile's scale."
     ]
+    last = props["last_conv"]["maps"]
     for layer, name in (("first_conv", "First"), ("last_conv", "Last")):
         m = props[layer]["maps"]
         said.append(
             f"{name} layer's maps: {m['channels']} channels of {m['height']}×{m['width']} "
-            f"(one position per {n(m['input_pixels_per_position'])} input pixels along a side); "
+            f"({_stride_words(m['input_pixels_per_position'])}); "
             f"{pct(m['active_fraction'], 1)} of the units are active, "
             f"{pct(m['silent_channel_fraction'], 1)} of the channels silent, and a channel's top "
             f"10% of positions hold {pct(m['energy_top10pct_fraction'], 1)} of its energy "
@@ -155,9 +163,9 @@ def _maps(f: Facts) -> Answer:
     said.append(
         "The first layer's maps keep the image's resolution and light up wherever their pattern "
         "(an edge direction, a colour contrast) occurs, so the object's outline and colour "
-        "regions show in them; the last layer's coarse maps say in which of 16 regions a learnt "
-        "feature is present, and the linear layer weighs those features, averaged over the "
-        "regions, for the class."
+        "regions show in them; the last layer's coarse maps say in which of "
+        f"{last['height'] * last['width']} regions a learnt feature is present, and the linear "
+        "layer weighs those features, averaged over the regions, for the class."
     )
     return Answer(
         " ".join(said),
