@@ -224,11 +224,12 @@ def _matched(f: Facts) -> Answer:
             if better == cnn
             else "At this scale the MLP is ahead: its few dense layers fit quickly, while the "
             "deep network has had too few steps to get going; the comparison the seed asks "
-            "for (25 epochs of the full data) needs the cpu or full profile."
+            "for (25 epochs of the full data) is the full profile's, on a GPU."
         )
         + " Run time is each job's whole wall time (training, validation and test).\n\n"
         + markdown_table(["net", "parameters", "val acc", "val loss", "run time (s)"], rows),
         values,
+        [p for p in [record.path("report/curves.png")] if p.is_file()],
     )
 
 

@@ -65,7 +65,10 @@ def index_page(answers: dict[str, Any]) -> str:
     lines = ["# Answers to the seed assignments", "", *_banner(answers)]
     lines += [
         f"The studies of this profile took {answers['total_time_s'] / 60:.1f} min in all "
-        f"({answers['studies_run']} studies; the time each took is in `runs/<study>/study.json`).",
+        f"({answers['studies_run']} studies"
+        + (", each in the table below its page list)." if answers.get("studies") else ").")
+        if answers["studies_run"]
+        else "No study of this profile has run yet.",
         "",
         "| seed | page | questions | status |",
         "|---|---|---|---|",
@@ -74,12 +77,29 @@ def index_page(answers: dict[str, Any]) -> str:
         shown = ", ".join(f"{n} {STATUS_MARK[s]}" for s, n in sorted(seed_counts.items()))
         total = sum(seed_counts.values())
         lines.append(f"| {seed} | [seed_{seed}.md](seed_{seed}.md) | {total} | {shown} |")
+    lines += ["", *_study_times(answers.get("studies", []))]
     lines += [
-        "",
         "Regenerate: `python answers.py profile=<quick|cpu|full>` (reuses finished studies; "
         "`rerun=true` runs them again); re-render only: `python answers.py render_only=true`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _study_times(studies: list[dict[str, Any]]) -> list[str]:
+    """One row per finished study: its time, when and at which commit it ran, the machine's load."""
+    if not studies:
+        return []
+    lines = [
+        "| study | time | finished | commit | load average at its end (1, 5, 15 min) |",
+        "|---|---:|---|---|---|",
+    ]
+    for s in studies:
+        load = s.get("load_at_end")
+        shown = ", ".join(f"{x:.2f}" for x in load) if load else "not recorded"
+        lines.append(
+            f"| {s['name']} | {s['seconds']:.0f} s | {s['finished']} | `{s['commit']}` | {shown} |"
+        )
+    return [*lines, ""]
 
 
 def render_pages(answers: dict[str, Any], out_dir: Path) -> list[Path]:

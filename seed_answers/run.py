@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 import platform
 import shutil
 import subprocess
@@ -65,8 +66,6 @@ def _machine() -> str:
         gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     except ImportError:
         gpu = "no GPU"
-    import os
-
     return f"{platform.machine()}, {os.cpu_count()} CPUs, {gpu}, Python {platform.python_version()}"
 
 
@@ -163,6 +162,9 @@ def _run_studies(
                         "seconds": round(seconds, 1),
                         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
                         "commit": _commit(),
+                        # Other work on the machine stretches a study's time: a reader of the
+                        # index sees the load averages (1, 5, 15 min) as the study ended.
+                        "load_at_end": [round(x, 2) for x in os.getloadavg()],
                         "composed": composed,
                     },
                 )
@@ -224,6 +226,11 @@ def build_answers(out_dir: Path, profile: str, studies: dict[str, Study]) -> dic
         "machine": _machine(),
         "total_time_s": round(sum(r["seconds"] for r in records if r), 1),
         "studies_run": sum(1 for r in records if r),
+        "studies": [
+            {k: r.get(k) for k in ("name", "seconds", "finished", "commit", "load_at_end")}
+            for r in records
+            if r
+        ],
         "questions": questions,
     }
 

@@ -127,7 +127,7 @@ def _optimizers(net: str, label: str):
         best = max(values, key=lambda k: values[k]["val_acc"])
         worst = min(values, key=lambda k: values[k]["val_acc"])
         epochs = record.jobs[0].summary["epochs"]
-        figure = record.path(f"report/curves_{net}.png")
+        figure = record.path(f"report/curves_net_{net}.png")  # report.py --group-by net
         return Answer(
             f"The {label} trained {epochs} epoch(s) with each optimizer: the best is "
             f"{OPTIMIZER_NAMES.get(best, best)} (val accuracy {pct(values[best]['val_acc'])}), the "
@@ -212,6 +212,7 @@ def _permuted(f: Facts) -> Answer:
         drops[net] = (plain - perm) if plain is not None and perm is not None else None
     more = max(drops, key=lambda k: drops[k] if drops[k] is not None else -1)
     figures = [p for job in record.jobs for p in job.folder.glob("plots/permuted_samples.png")][:1]
+    figures += [p for p in [record.path("report/curves.png")] if p.is_file()]
     return Answer(
         "One fixed random permutation of the 784 pixels, the same for every image, applied last. "
         f"With the permutation, test accuracy changes by {100 * -drops['mlp_2x100']:+.2f} "

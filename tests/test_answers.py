@@ -92,6 +92,12 @@ def test_cited_figures_are_copied_and_small(quick):
 def test_pages_name_the_profile_and_every_question(quick):
     index = (quick / "index.md").read_text()
     assert "quick profile: not results" in index
+    data = json.loads((quick / "answers.json").read_text())
+    assert len(data["studies"]) == data["studies_run"] > 10
+    for study in data["studies"]:  # each study's time and the machine's load, in one row
+        assert len(study["load_at_end"]) == 3, study
+        row = f"| {study['name']} | {study['seconds']:.0f} s | {study['finished']} |"
+        assert row in index, row
     for seed in ("000", "001", "002", "003", "004"):
         page = (quick / f"seed_{seed}.md").read_text()
         assert "quick profile: not results" in page
@@ -130,6 +136,20 @@ def test_committed_pages_are_what_their_answers_json_renders(tmp_path):
     render_pages(json.loads((committed / "answers.json").read_text()), tmp_path)
     for page in tmp_path.glob("*.md"):
         assert page.read_text() == (committed / page.name).read_text(), page.name
+
+
+def test_the_full_profile_without_a_gpu_says_which_answers_need_one(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the full profile's CIFAR studies would run")
+    result = answers("profile=full", "run_studies=false", f"out_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    questions = json.loads((tmp_path / "answers.json").read_text())["questions"]
+    gpu = [qid for qid, entry in questions.items() if entry["status"] == "needs-gpu"]
+    assert gpu == [f"002-Q3.{i}" for i in range(3, 9)]
+    assert "It needs a GPU at full scale." in questions["002-Q3.7"]["answer"]
+    assert "6 needs a GPU" in (tmp_path / "index.md").read_text()
 
 
 def test_help_is_fast_and_names_the_profiles():
