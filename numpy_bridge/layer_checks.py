@@ -11,7 +11,9 @@ term of that size, whereas in float64 correct code agrees to ~1e-15 and any erro
 is the implementation's.
 
 Keys are ``check/<piece>/<metric>``: metrics whose name holds ``max_abs`` are errors,
-``check/dict_mlp/init_within_bounds`` is 1.0 or 0.0, and ``check/<piece>/where`` names the code
+``check/<piece>/init_within_bounds`` is 1.0 or 0.0 (the dict MLP's and the seed-002 conv's init;
+the conv's also gives ``init_bound``, torch's xavier_uniform_ bound, and
+``init_largest_over_bound``), and ``check/<piece>/where`` names the code
 checked (``numpy_ref/<file>.py:<qualname>``, found with ``inspect``). ``check/max_abs_overall`` is
 the largest error. ``tests/test_layer_checks.py`` holds them to their tolerances.
 """
@@ -149,6 +151,34 @@ def _conv2d_check(
         return _layer_check(layer, nn.Conv2d(channels, filters, kernel, **options), x, rng)
 
     return check
+
+
+def _torch_xavier_bound(shape: tuple[int, ...]) -> float:
+    """The ``a`` of torch's ``xavier_uniform_`` draw ``U(-a, a)`` for a tensor of ``shape``.
+
+    Read back from a draw, not from torch's fan computation: with the same generator state the
+    draw is ``-a + 2a u`` for torch's own uniform ``u``.
+    """
+    generator = torch.Generator().manual_seed(0)
+    drawn = nn.init.xavier_uniform_(torch.empty(shape, dtype=torch.float64), generator=generator)
+    u = torch.empty_like(drawn).uniform_(0, 1, generator=generator.manual_seed(0))
+    scale = (2 * u - 1).flatten()
+    i = scale.abs().argmax()
+    return (drawn.flatten()[i] / scale[i]).item()
+
+
+def _check_seed_conv2d(rng: np.random.Generator) -> Metrics:
+    """Seed 002 Q2.1's layer, 64 3×3 filters on 1×32×32 images: its init, forward and backward."""
+    layer = numpy_ref.Conv2d(1, 64, 3, dtype=np.float64, rng=rng)
+    weight, bias = layer.params["weight"], layer.params["bias"]
+    bound = _torch_xavier_bound(weight.shape)
+    largest = float(np.abs(weight).max())
+    init = {
+        "init_bound": bound,
+        "init_largest_over_bound": largest / bound,
+        "init_within_bounds": float(largest <= bound and not bias.any()),
+    }
+    return init | _conv2d_check(2, 1, (32, 32), 64, 3, 1, 0)(rng)
 
 
 def _check_maxpool2d(rng: np.random.Generator) -> Metrics:
@@ -469,7 +499,7 @@ PIECES: dict[str, tuple[object, Check]] = {
     "mlp": (numpy_ref.MLP, _check_mlp),
     "sequential": (numpy_ref.Sequential, _check_sequential),
     # Seed 002 Q2's layer: 64 3×3 filters on 1×32×32 images.
-    "conv2d": (numpy_ref.Conv2d, _conv2d_check(2, 1, (32, 32), 64, 3, 1, 0)),
+    "conv2d": (numpy_ref.Conv2d, _check_seed_conv2d),
     "conv2d_padding1": (numpy_ref.Conv2d, _conv2d_check(2, 2, (7, 6), 4, 3, 1, 1)),
     "conv2d_stride2_padding1": (numpy_ref.Conv2d, _conv2d_check(2, 3, (8, 9), 5, (2, 3), 2, 1)),
     # 11 + 2·2 = 15 rows: stride 3 leaves the last padded row and column unread (no gradient).

@@ -48,8 +48,8 @@ Q2 = [
     (
         "Q2.1",
         "Convolution layer (3x3, stride 1, 64 filters on 1x32x32): initialize_weights and forward.",
-        "conv2d:forward@Conv2d.forward",
-        "The forward pass unfolds every 3×3 patch of the input (im2col by stride tricks) and multiplies by the (64, 9) filter matrix: one matrix product for the batch.",
+        "conv2d:init,forward@Conv2d",
+        "`init_weights` draws W: (64, 1, 3, 3) from U(±√(6/(fan_in + fan_out))) with fan_in = 1·3·3 and fan_out = 64·3·3 (Glorot uniform, torch's convention for conv weights) and zeroes the biases. The forward pass unfolds every 3×3 patch of the input (im2col by stride tricks) and multiplies by the (64, 9) filter matrix: one matrix product for the batch.",
     ),
     (
         "Q2.2",

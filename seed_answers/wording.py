@@ -56,6 +56,14 @@ def check_sentence(
     flags = [name for name, v in values.items() if name.endswith("within_bounds")]
     text = f"{explanation} labkit's implementation is `{where}`; checked against torch on seeded random inputs in float64"
     text += f", the largest absolute differences are: {errors}." if errors else "."
+    if "init_bound" in values:  # an init checked against torch's bound for the same shape
+        text += (
+            f" Init: every weight within torch's xavier_uniform_ bound a = "
+            f"{n(values['init_bound'])} for this shape (the largest at "
+            f"{pct(values['init_largest_over_bound'], 1)} of a) and every bias 0: "
+            f"{'yes' if values.get('init_within_bounds') == 1.0 else 'NO'}."
+        )
+        flags = [flag for flag in flags if flag != "init_within_bounds"]
     for flag in flags:
         text += f" {flag.replace('_', ' ')}: {'yes' if values[flag] == 1.0 else 'NO'}."
     return Answer(text, {"where": where, **values}, list(figures))

@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # missing factor, an index off by one) costs ~1e-1, so one tolerance serves every piece.
 TOLERANCE = 1e-9
 FLAGS = {"init_within_bounds"}
+INIT_FIGURES = {"init_bound", "init_largest_over_bound"}  # conv2d: its init against torch's bound
 EXPECTED_PIECES = {
     "linear",
     "relu",
@@ -88,13 +89,19 @@ def test_every_key_is_an_error_a_flag_or_a_where(metrics):
             assert isinstance(value, str), key
         else:
             assert isinstance(value, float), f"{key} = {value!r} is not a float"
-            assert "max_abs" in metric or metric in FLAGS, f"{key}: neither an error nor a flag"
+            assert "max_abs" in metric or metric in FLAGS | INIT_FIGURES, (
+                f"{key}: neither an error nor a flag"
+            )
 
 
 def test_every_error_is_below_tolerance(metrics):
     too_large = {k: v for k, v in _errors(metrics).items() if not v < TOLERANCE}  # nan fails too
     assert not too_large, f"NumPy differs from torch by more than {TOLERANCE}: {too_large}"
     assert metrics["check/dict_mlp/init_within_bounds"] == 1.0
+    assert metrics["check/conv2d/init_within_bounds"] == 1.0
+    # 576 uniform draws reach close to the bound; a bound too tight or too loose would not.
+    assert 0.95 < metrics["check/conv2d/init_largest_over_bound"] <= 1.0
+    assert abs(metrics["check/conv2d/init_bound"] - (6 / (9 + 576)) ** 0.5) < 1e-12
 
 
 def test_max_abs_overall_is_the_largest_error(metrics):
