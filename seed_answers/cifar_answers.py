@@ -174,6 +174,36 @@ def _maps(f: Facts) -> Answer:
     )
 
 
+def _grid_comments(values: dict[str, dict[str, float]]) -> str:
+    """What the grid's accuracies say about activation against init, measured."""
+    acc = {tuple(k.split("/")): v["val_acc"] for k, v in values.items()}
+    acts = sorted({a for a, _ in acc})
+    inits = sorted({i for _, i in acc})
+    if acts != ["relu", "tanh"] or any((a, i) not in acc for a in acts for i in inits):
+        return ""
+    gaps = [acc["relu", i] - acc["tanh", i] for i in inits]
+    spread = {a: max(acc[a, i] for i in inits) - min(acc[a, i] for i in inits) for a in acts}
+    said = []
+    if min(gaps) > 0:
+        said.append(
+            f"ReLU beats tanh under every initialisation, by {100 * min(gaps):.1f} to "
+            f"{100 * max(gaps):.1f} points: tanh saturates for large pre-activations, where its "
+            "gradient vanishes, while ReLU passes the gradient of every active unit unchanged."
+        )
+    elif max(gaps) < 0:
+        said.append(
+            f"tanh beats ReLU under every initialisation, by up to {100 * -min(gaps):.1f} points."
+        )
+    else:
+        said.append("Neither activation wins under every initialisation.")
+    larger = "activation" if min(abs(g) for g in gaps) > max(spread.values()) else "init"
+    said.append(
+        f"The initialisation moves the accuracy by {100 * spread['relu']:.1f} points for ReLU "
+        f"and {100 * spread['tanh']:.1f} for tanh, so here the {larger} matters more."
+    )
+    return " ".join(said)
+
+
 def _grid(f: Facts) -> Answer:
     record = f.record("cifar10_grid")
     rows, values = [], {}
@@ -187,7 +217,10 @@ def _grid(f: Facts) -> Answer:
     return Answer(
         f"Grid over activation × initialisation at this profile's scale "
         f"({scale_of(record.jobs[0])}): the best is **{act} with {init}**, validation accuracy "
-        f"{pct(values[best]['val_acc'])} and validation loss {n(values[best]['val_loss'])}.\n\n"
+        f"{pct(values[best]['val_acc'])} and validation loss {n(values[best]['val_loss'])} "
+        f"(each cell is one run, seed {record.jobs[0].config.get('seed')}). "
+        + _grid_comments(values)
+        + "\n\n"
         + markdown_table(["activation", "init", "val acc", "val loss"], rows),
         values,
         [p for p in [record.path("report/curves.png")] if p.is_file()],
