@@ -57,8 +57,10 @@ def _ae_a(f: Facts) -> Answer:
     job = f.record("numpy_linear_ae").jobs[0]
     s = job.summary
     values = {k: s[k] for k in s if k.startswith("a/")}
+    # 50 steps that leave most of the error along the flattest direction: no good rate exists.
+    verdict = "No." if s["a/best_contraction_over_50_steps"] > 0.5 else "Yes."
     return Answer(
-        "No. Full-batch GD on the raw data is a quadratic problem whose Hessian has condition "
+        f"{verdict} Full-batch GD on the raw data is a quadratic problem whose Hessian has condition "
         f"number {n(s['a/hessian_condition_number'])} (the data's covariance alone: "
         f"{n(s['a/covariance_condition_number'])}). GD diverges above lr "
         f"{n(s['a/max_stable_lr'])}, and even the best lr shrinks the error along the flattest "
