@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from figures.markdown_table import markdown_table
@@ -153,21 +154,45 @@ def _sizes(f: Facts) -> Answer:
         rows,
     )
     timing = (
-        f"Training time follows the parameter count (rank correlation {n(follows, 2)}): the "
-        "first layer's 784 × h₁ weights dominate, so h₁ moves the time far more than h₂."
+        f"Training time follows the parameter count (rank correlation {n(follows, 2)}). "
         if follows > 0.7
         else f"At this scale the training times hardly follow the parameter count (rank "
         f"correlation {n(follows, 2)}): the runs are too short for the matrix products to "
-        "dominate."
+        "dominate. "
+    ) + _layer_time_ranges(values)
+    widths = {k: min(json.loads(k)) for k in values}
+    narrow = (
+        " The worst has the narrowest layer: a bottleneck, everything the output sees must pass "
+        "through its few units."
+        if widths[worst] == min(widths.values())
+        else ""
     )
     return Answer(
         f"Measured: the fastest NumPy training is {fastest} ({n(values[fastest]['numpy_train_s'])} s), "
         f"the slowest {slowest} ({n(values[slowest]['numpy_train_s'])} s); the best test accuracy "
         f"is {best} ({pct(values[best]['torch_test_acc'])}), the worst {worst} "
-        f"({pct(values[worst]['torch_test_acc'])}). {timing} A narrow layer is a bottleneck: "
-        "everything the output sees must pass through its few units.\n\n" + table,
+        f"({pct(values[worst]['torch_test_acc'])}). {timing}{narrow}\n\n" + table,
         values,
         [record.path("report/curves.png")] if record.path("report/curves.png").is_file() else [],
+    )
+
+
+def _layer_time_ranges(values: dict[str, dict]) -> str:
+    """How far changing h₁ (with h₂ = 128) and h₂ (with h₁ = 256) moves the NumPy time."""
+    sizes = {k: json.loads(k) for k in values}
+    first = [values[k]["numpy_train_s"] for k, v in sizes.items() if len(v) == 2 and v[1] == 128]
+    second = [values[k]["numpy_train_s"] for k, v in sizes.items() if len(v) == 2 and v[0] == 256]
+    if len(first) < 2 or len(second) < 2 or None in first + second:
+        return ""
+    moves_first = max(first) - min(first) > max(second) - min(second)
+    return (
+        f"Changing h₁ moves the NumPy time between {n(min(first))} and {n(max(first))} s, "
+        f"changing h₂ between {n(min(second))} and {n(max(second))} s"
+        + (
+            ": the first layer's 784 × h₁ weights dominate the cost."
+            if moves_first
+            else ": here the second layer's size weighs more."
+        )
     )
 
 
