@@ -149,8 +149,12 @@ def _optimizer_comments(values: dict[str, dict[str, float]]) -> str:
         gain = values["sgd_nesterov"]["val_acc"] - values["sgd"]["val_acc"]
         said.append(
             f"Nesterov momentum {'raises' if gain >= 0 else 'lowers'} the val accuracy of plain "
-            f"SGD at the same lr by {abs(100 * gain):.1f} points: momentum averages the steps, "
-            "so a small lr covers more ground."
+            f"SGD at the same lr by {abs(100 * gain):.1f} points"
+            + (
+                ": momentum averages the steps, so a small lr covers more ground."
+                if gain >= 0
+                else "."
+            )
         )
     if "adam_lr1" in values:
         loss = values["adam_lr1"]["train_loss"]
@@ -188,10 +192,16 @@ def _param_counts(f: Facts) -> Answer:
         "(the parameter_count callback logs it; summary.json's `params_total`). The MLP "
         f"784-100-100-10 has {n(mlp['params'])} parameters, the CNN {n(cnn['params'])}: the CNN "
         f"has {more} parameters and does {better} (best val accuracy {pct(cnn['best_val_acc'])} "
-        f"against {pct(mlp['best_val_acc'])}). More parameters do not by themselves mean better "
-        "performance: the convolution shares each small filter across the image and builds in "
-        "locality and translation equivariance, an inductive bias that fits images; the MLP "
-        "spends most of its weights on its first layer, connecting every pixel to every unit.",
+        f"against {pct(mlp['best_val_acc'])}). "
+        + (
+            "So more parameters do not by themselves mean better performance: the convolution "
+            "shares each small filter across the image and builds in locality and translation "
+            "equivariance, an inductive bias that fits images; the MLP spends most of its "
+            "weights on its first layer, connecting every pixel to every unit."
+            if more == "fewer" and better == "better"
+            else "The count alone does not decide: how the weights are used (shared filters "
+            "over local patches against one dense layer over every pixel) matters as much."
+        ),
         values,
     )
 
@@ -220,8 +230,17 @@ def _permuted(f: Facts) -> Answer:
         f"{'CNN' if more == 'cnn' else 'MLP'} is hurt more. "
         "An MLP is invariant to a fixed permutation of its inputs (permuting the first layer's "
         "weights gives the same function), so it can learn the permuted task as well as the "
-        "original; a CNN's filters assume that neighbouring pixels belong together, which the "
-        "permutation destroys.\n\n" + markdown_table(["net", "data", "val acc", "test acc"], rows),
+        "original"
+        + (
+            "; a CNN's filters assume that neighbouring pixels belong together, which the "
+            "permutation destroys."
+            if more == "cnn"
+            else ": its change here is one run's noise, and the CNN, whose filters assume that "
+            "neighbouring pixels belong together, should be the one hurt; a rerun with other "
+            "seeds would tell."
+        )
+        + "\n\n"
+        + markdown_table(["net", "data", "val acc", "test acc"], rows),
         {"test_acc": values, "drop": drops},
         figures,
     )
