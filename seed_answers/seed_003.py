@@ -118,8 +118,9 @@ def _p2b(f: Facts) -> Answer:
         "to rebuild the image from it: a non-linear generalisation of PCA, trained without labels. "
         "MSE fits because the target is the image itself, a vector of real intensities: it is the "
         "Gaussian negative log-likelihood of the pixels and penalises every pixel's error alike. "
-        f"Measured: test MSE {n(s['test/loss'])} per pixel; the code scatter, coloured by the "
-        "digit the model never saw, shows the digits forming clusters.",
+        f"Measured: test MSE {n(s['test/loss'])} per pixel. The code scatter colours every test "
+        "image's code by its digit, a label the model never saw: where one colour gathers, the "
+        "code has found that digit without being told.",
         {"test/loss": s["test/loss"], "code_size": code},
         [job.folder / "plots" / "reconstructions.png", job.folder / "plots" / "latent_codes.png"],
     )
