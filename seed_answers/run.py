@@ -50,13 +50,23 @@ def _path(value: str) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
-def _commit() -> str:
+def _commit(out_dir: Path) -> str:
+    """HEAD, with ``+changes`` when a tracked file outside ``out_dir`` differs from it.
+
+    ``out_dir`` is what answers.py itself writes (records, pages), so it does not make the code
+    that ran any less the commit's.
+    """
+
     def git(*args: str) -> str:
         result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return result.stdout.strip() if result.returncode == 0 else ""
 
     head = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    paths = ["."]
+    if out_dir.resolve().is_relative_to(ROOT):
+        paths.append(f":(exclude){out_dir.resolve().relative_to(ROOT).as_posix()}")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *paths)
+    return head + ("+changes" if dirty else "")
 
 
 def _machine() -> str:
@@ -161,7 +171,7 @@ def _run_studies(
                         "command": study.shown_command(),
                         "seconds": round(seconds, 1),
                         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
-                        "commit": _commit(),
+                        "commit": _commit(out_dir),
                         # Other work on the machine stretches a study's time: a reader of the
                         # index sees the load averages (1, 5, 15 min) as the study ended.
                         "load_at_end": [round(x, 2) for x in os.getloadavg()],
@@ -221,7 +231,7 @@ def build_answers(out_dir: Path, profile: str, studies: dict[str, Study]) -> dic
     records = [read_study(out_dir / "runs" / name) for name in studies]
     return {
         "profile": profile,
-        "commit": _commit(),
+        "commit": _commit(out_dir),
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": _machine(),
         "total_time_s": round(sum(r["seconds"] for r in records if r), 1),
