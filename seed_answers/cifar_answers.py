@@ -227,6 +227,20 @@ def _grid(f: Facts) -> Answer:
     )
 
 
+def _run_times(cnn_s: float | None, mlp_s: float | None) -> str:
+    if not cnn_s or not mlp_s:
+        return ""
+    faster, ratio = ("MLP", cnn_s / mlp_s) if mlp_s < cnn_s else ("ResNet", mlp_s / cnn_s)
+    return (
+        f" The {faster} runs {n(ratio, 3)}× faster ({n(min(cnn_s, mlp_s))} s against "
+        f"{n(max(cnn_s, mlp_s))} s): a parameter costs one multiply per image in a dense layer, "
+        "but one per position of its map in a convolution."
+        if faster == "MLP"
+        else f" The ResNet runs {n(ratio, 3)}× faster ({n(min(cnn_s, mlp_s))} s against "
+        f"{n(max(cnn_s, mlp_s))} s)."
+    )
+
+
 def _matched(f: Facts) -> Answer:
     record = f.record("cifar10_mlp_matched")
     rows, values = [], {}
@@ -259,6 +273,7 @@ def _matched(f: Facts) -> Answer:
             "deep network has had too few steps to get going; the comparison the seed asks "
             "for (25 epochs of the full data) is the full profile's, on a GPU."
         )
+        + _run_times(values[cnn]["train_s"], values[mlp]["train_s"])
         + " Run time is each job's whole wall time (training, validation and test).\n\n"
         + markdown_table(["net", "parameters", "val acc", "val loss", "run time (s)"], rows),
         values,
